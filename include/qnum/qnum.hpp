@@ -1,0 +1,13 @@
+// qnum — every public header. Prefer including only the concepts you use; this umbrella is for quick starts and is
+// what single_include/qnum/qnum.hpp is generated from.
+#pragma once
+
+#include "qnum/choose_qparams.hpp"
+#include "qnum/cpu.hpp"
+#include "qnum/error.hpp"
+#include "qnum/format.hpp"
+#include "qnum/packing.hpp"
+#include "qnum/qparams.hpp"
+#include "qnum/quantize.hpp"
+#include "qnum/rounding.hpp"
+#include "qnum/view.hpp"

@@ -1,0 +1,36 @@
+# ctest driver for the packaging tests. -DMODE=find_package installs the current build tree into a scratch prefix
+# and builds tests/package/consumer against it with find_package(qnum CONFIG REQUIRED); -DMODE=subdirectory builds
+# the consumer with add_subdirectory(<qnum source>). Both then run the consumer.
+#   cmake -DMODE=... -DQNUM_SOURCE_DIR=... -DQNUM_BINARY_DIR=... -DWORK_DIR=... -P check.cmake
+cmake_minimum_required(VERSION 3.18)
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(consumer_args -DQNUM_CONSUMER_MODE=${MODE} -DCMAKE_BUILD_TYPE=Release)
+if(MODE STREQUAL "find_package")
+  execute_process(COMMAND ${CMAKE_COMMAND} --install "${QNUM_BINARY_DIR}" --prefix "${WORK_DIR}/prefix"
+                  RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "cmake --install failed")
+  endif()
+  foreach(f qnumConfig.cmake qnumConfigVersion.cmake qnumTargets.cmake)
+    file(GLOB_RECURSE found "${WORK_DIR}/prefix/*/${f}")
+    if(NOT found)
+      message(FATAL_ERROR "install tree lacks ${f}")
+    endif()
+  endforeach()
+  list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+else()
+  list(APPEND consumer_args -DQNUM_SOURCE_DIR=${QNUM_SOURCE_DIR})
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S "${QNUM_SOURCE_DIR}/tests/package/consumer" -B "${WORK_DIR}/build"
+                        ${consumer_args} RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring the consumer failed (${MODE})")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build" RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building the consumer failed (${MODE})")
+endif()
+execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the consumer failed (${MODE})")
+endif()

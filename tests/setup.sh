@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs, from Debian's archive, what qnum's build, tests, examples and benchmarks need — only what is missing.
+# The library itself needs xsimd alone; the rest are the test framework, Google Benchmark and the reference
+# libraries qnum is compared against (gemmlowp, XNNPACK, oneDNN, OpenBLAS).
+set -eu
+packages="cmake g++ make libxsimd-dev doctest-dev libbenchmark-dev libgemmlowp-dev libxnnpack-dev libpthreadpool-dev
+          libdnnl-dev libopenblas-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "qnum: installing$missing"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+fi
