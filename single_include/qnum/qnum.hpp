@@ -688,6 +688,7 @@ per_tensor<Format> choose_per_tensor(float min, float max, const scheme& s = {})
 // the AVX2 / AVX-512 code on CPUs that have it. This header decides, once per process, which level is usable.
 
 #include <atomic>
+#include <initializer_list>
 #include <cstdint>
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
