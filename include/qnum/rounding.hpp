@@ -2,9 +2,10 @@
 //
 // Each tag is callable: `round_half_up{}(2.5f) == 3.0f`. The result is the integral value as the same floating
 // type; callers clamp and convert. These scalar definitions are the specification: every SIMD kernel must produce
-// the same integers. They are exact for every finite input (x - floor(x) and x - trunc(x) are exact in binary
-// floating point) and do not depend on the floating-point environment. NaN and infinities pass through unchanged;
-// quantizers give them a meaning (see quantize.hpp).
+// the same integers. They are built on t = trunc(x) and d = x - t, which is exact for every finite x (x - floor(x)
+// is not: for tiny negative x, 1 + x rounds), so they are correct for every finite input and do not depend on the
+// floating-point environment. NaN and infinities pass through unchanged; quantizers give them a meaning (see
+// quantize.hpp).
 #pragma once
 
 #include <cmath>
@@ -60,10 +61,10 @@ struct round_half_to_even {
     static constexpr rounding_mode mode = rounding_mode::half_to_even;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T f = std::floor(x), d = x - f;
-        if (d > T(0.5)) return f + T(1);
-        if (d < T(0.5)) return f;
-        return std::fmod(f, T(2)) == T(0) ? f : f + T(1);
+        const T t = std::trunc(x), a = std::fabs(x - t), step = std::copysign(T(1), x);
+        if (a > T(0.5)) return t + step;
+        if (a < T(0.5)) return t;
+        return std::fmod(t, T(2)) == T(0) ? t : t + step;
     }
 };
 
@@ -72,10 +73,8 @@ struct round_half_away_from_zero {
     static constexpr rounding_mode mode = rounding_mode::half_away_from_zero;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T t = std::trunc(x), d = x - t;
-        if (d >= T(0.5)) return t + T(1);
-        if (d <= T(-0.5)) return t - T(1);
-        return t;
+        const T t = std::trunc(x);
+        return std::fabs(x - t) >= T(0.5) ? t + std::copysign(T(1), x) : t;
     }
 };
 
@@ -84,8 +83,10 @@ struct round_half_up {
     static constexpr rounding_mode mode = rounding_mode::half_up;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T f = std::floor(x);
-        return x - f >= T(0.5) ? f + T(1) : f;
+        const T t = std::trunc(x), d = x - t;
+        if (d >= T(0.5)) return t + T(1);
+        if (d < T(-0.5)) return t - T(1);
+        return t;
     }
 };
 
@@ -94,8 +95,10 @@ struct round_half_down {
     static constexpr rounding_mode mode = rounding_mode::half_down;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T f = std::floor(x);
-        return x - f > T(0.5) ? f + T(1) : f;
+        const T t = std::trunc(x), d = x - t;
+        if (d > T(0.5)) return t + T(1);
+        if (d <= T(-0.5)) return t - T(1);
+        return t;
     }
 };
 
@@ -104,10 +107,8 @@ struct round_half_toward_zero {
     static constexpr rounding_mode mode = rounding_mode::half_toward_zero;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T t = std::trunc(x), d = x - t;
-        if (d > T(0.5)) return t + T(1);
-        if (d < T(-0.5)) return t - T(1);
-        return t;
+        const T t = std::trunc(x);
+        return std::fabs(x - t) > T(0.5) ? t + std::copysign(T(1), x) : t;
     }
 };
 
@@ -138,18 +139,18 @@ struct round_ceil {
     }
 };
 
-/// Stochastic rounding: floor(x) + 1 with probability frac(x), else floor(x). The draw for element `index` is a
-/// counter-based hash of (seed, index) with 24 random bits, so results are reproducible for a seed, identical
-/// between scalar and SIMD paths, and unbiased up to 2^-24 (E[round(x)] - x is in [0, 2^-24)).
+/// Stochastic rounding: away from zero with probability |x - trunc(x)|, else toward zero, i.e. up with probability
+/// frac(x). The draw for element `index` is a counter-based hash of (seed, index) with 24 random bits, so results
+/// are reproducible for a seed, identical between scalar and SIMD paths, and unbiased up to 2^-24 per element.
 struct round_stochastic {
     static constexpr rounding_mode mode = rounding_mode::stochastic;
     std::uint64_t seed = 0;
     template <class T>
     T operator()(T x, std::uint64_t index = 0) const noexcept {
-        const T f = std::floor(x), d = x - f;  // d in [0, 1), exact
+        const T t = std::trunc(x), a = std::fabs(x - t);
         const auto key = detail::stochastic_key(seed, static_cast<std::uint32_t>(index >> 32));
         const auto u = detail::stochastic_draw24(key, static_cast<std::uint32_t>(index));
-        return static_cast<T>(u) < d * T(16777216) ? f + T(1) : f;  // u/2^24 < d, compared exactly
+        return static_cast<T>(u) < a * T(16777216) ? t + std::copysign(T(1), x) : t;  // u/2^24 < a, exactly
     }
 };
 

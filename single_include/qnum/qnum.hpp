@@ -425,9 +425,10 @@ private:
 //
 // Each tag is callable: `round_half_up{}(2.5f) == 3.0f`. The result is the integral value as the same floating
 // type; callers clamp and convert. These scalar definitions are the specification: every SIMD kernel must produce
-// the same integers. They are exact for every finite input (x - floor(x) and x - trunc(x) are exact in binary
-// floating point) and do not depend on the floating-point environment. NaN and infinities pass through unchanged;
-// quantizers give them a meaning (see quantize.hpp).
+// the same integers. They are built on t = trunc(x) and d = x - t, which is exact for every finite x (x - floor(x)
+// is not: for tiny negative x, 1 + x rounds), so they are correct for every finite input and do not depend on the
+// floating-point environment. NaN and infinities pass through unchanged; quantizers give them a meaning (see
+// quantize.hpp).
 
 #include <cmath>
 #include <cstdint>
@@ -481,10 +482,10 @@ struct round_half_to_even {
     static constexpr rounding_mode mode = rounding_mode::half_to_even;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T f = std::floor(x), d = x - f;
-        if (d > T(0.5)) return f + T(1);
-        if (d < T(0.5)) return f;
-        return std::fmod(f, T(2)) == T(0) ? f : f + T(1);
+        const T t = std::trunc(x), a = std::fabs(x - t), step = std::copysign(T(1), x);
+        if (a > T(0.5)) return t + step;
+        if (a < T(0.5)) return t;
+        return std::fmod(t, T(2)) == T(0) ? t : t + step;
     }
 };
 
@@ -493,10 +494,8 @@ struct round_half_away_from_zero {
     static constexpr rounding_mode mode = rounding_mode::half_away_from_zero;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T t = std::trunc(x), d = x - t;
-        if (d >= T(0.5)) return t + T(1);
-        if (d <= T(-0.5)) return t - T(1);
-        return t;
+        const T t = std::trunc(x);
+        return std::fabs(x - t) >= T(0.5) ? t + std::copysign(T(1), x) : t;
     }
 };
 
@@ -505,8 +504,10 @@ struct round_half_up {
     static constexpr rounding_mode mode = rounding_mode::half_up;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T f = std::floor(x);
-        return x - f >= T(0.5) ? f + T(1) : f;
+        const T t = std::trunc(x), d = x - t;
+        if (d >= T(0.5)) return t + T(1);
+        if (d < T(-0.5)) return t - T(1);
+        return t;
     }
 };
 
@@ -515,8 +516,10 @@ struct round_half_down {
     static constexpr rounding_mode mode = rounding_mode::half_down;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T f = std::floor(x);
-        return x - f > T(0.5) ? f + T(1) : f;
+        const T t = std::trunc(x), d = x - t;
+        if (d > T(0.5)) return t + T(1);
+        if (d <= T(-0.5)) return t - T(1);
+        return t;
     }
 };
 
@@ -525,10 +528,8 @@ struct round_half_toward_zero {
     static constexpr rounding_mode mode = rounding_mode::half_toward_zero;
     template <class T>
     T operator()(T x, std::uint64_t = 0) const noexcept {
-        const T t = std::trunc(x), d = x - t;
-        if (d > T(0.5)) return t + T(1);
-        if (d < T(-0.5)) return t - T(1);
-        return t;
+        const T t = std::trunc(x);
+        return std::fabs(x - t) > T(0.5) ? t + std::copysign(T(1), x) : t;
     }
 };
 
@@ -559,18 +560,18 @@ struct round_ceil {
     }
 };
 
-/// Stochastic rounding: floor(x) + 1 with probability frac(x), else floor(x). The draw for element `index` is a
-/// counter-based hash of (seed, index) with 24 random bits, so results are reproducible for a seed, identical
-/// between scalar and SIMD paths, and unbiased up to 2^-24 (E[round(x)] - x is in [0, 2^-24)).
+/// Stochastic rounding: away from zero with probability |x - trunc(x)|, else toward zero, i.e. up with probability
+/// frac(x). The draw for element `index` is a counter-based hash of (seed, index) with 24 random bits, so results
+/// are reproducible for a seed, identical between scalar and SIMD paths, and unbiased up to 2^-24 per element.
 struct round_stochastic {
     static constexpr rounding_mode mode = rounding_mode::stochastic;
     std::uint64_t seed = 0;
     template <class T>
     T operator()(T x, std::uint64_t index = 0) const noexcept {
-        const T f = std::floor(x), d = x - f;  // d in [0, 1), exact
+        const T t = std::trunc(x), a = std::fabs(x - t);
         const auto key = detail::stochastic_key(seed, static_cast<std::uint32_t>(index >> 32));
         const auto u = detail::stochastic_draw24(key, static_cast<std::uint32_t>(index));
-        return static_cast<T>(u) < d * T(16777216) ? f + T(1) : f;  // u/2^24 < d, compared exactly
+        return static_cast<T>(u) < a * T(16777216) ? t + std::copysign(T(1), x) : t;  // u/2^24 < a, exactly
     }
 };
 
@@ -1133,6 +1134,7 @@ void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -1347,25 +1349,33 @@ fbatch<A> round_batch(const fbatch<A>& v, round_ceil, std::uint64_t) noexcept {
     return xsimd::ceil(v);
 }
 
+// The tie-handling modes below avoid compares and blends: with d = v - trunc(v) (or v - floor(v)), 2d is exact and
+// trunc(2d) / floor(2d) is exactly the +-1 or 0 step the scalar definition adds. One inexact case: for -1 < v < 0,
+// v - floor(v) = 1 + v may round up to 1.0 (tiny v), so floor(2d) is capped at 1 (the true d is >= 0.5 there).
+// Half-down is half-up mirrored (ceil(v) - floor(2 (ceil(v) - v))); half-toward-zero is half-down of |v|, signed.
 template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
-    const fbatch<A> t = xsimd::trunc(v), d = v - t, one(1.0f), half(0.5f);
-    return xsimd::select(d >= half, t + one, xsimd::select(d <= -half, t - one, t));
+fbatch<A> step_from_fraction(const fbatch<A>& d) noexcept {
+    return xsimd::min(xsimd::floor(d * fbatch<A>(2.0f)), fbatch<A>(1.0f));
 }
 template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
-    const fbatch<A> t = xsimd::trunc(v), d = v - t, one(1.0f), half(0.5f);
-    return xsimd::select(d > half, t + one, xsimd::select(d < -half, t - one, t));
+fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
+    const fbatch<A> t = xsimd::trunc(v);  // v - t is exact: t is +-0 when |v| < 1
+    return t + xsimd::trunc((v - t) * fbatch<A>(2.0f));
 }
 template <class A>
 fbatch<A> round_batch(const fbatch<A>& v, round_half_up, std::uint64_t) noexcept {
     const fbatch<A> f = xsimd::floor(v);
-    return xsimd::select(v - f >= fbatch<A>(0.5f), f + fbatch<A>(1.0f), f);
+    return f + step_from_fraction<A>(v - f);
 }
 template <class A>
 fbatch<A> round_batch(const fbatch<A>& v, round_half_down, std::uint64_t) noexcept {
-    const fbatch<A> f = xsimd::floor(v);
-    return xsimd::select(v - f > fbatch<A>(0.5f), f + fbatch<A>(1.0f), f);
+    const fbatch<A> c = xsimd::ceil(v);
+    return c - step_from_fraction<A>(c - v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
+    const fbatch<A> a = xsimd::abs(v), c = xsimd::ceil(a);
+    return xsimd::copysign(c - step_from_fraction<A>(c - a), v);
 }
 
 template <class A>
@@ -1397,8 +1407,9 @@ fbatch<A> round_batch(const fbatch<A>& v, const round_stochastic& r, std::uint64
     const ubatch<A> idx = ubatch<A>(lo) + ubatch<A>::load_unaligned(lane_iota);
     const ubatch<A> u = mix32<A>(mix32<A>(idx ^ key) + key) >> 8;
     const fbatch<A> uf = xsimd::to_float(xsimd::bitwise_cast<ibatch<A>>(u));  // < 2^24: exact
-    const fbatch<A> f = xsimd::floor(v), d = v - f;
-    return xsimd::select(uf < d * fbatch<A>(16777216.0f), f + fbatch<A>(1.0f), f);
+    const fbatch<A> t = xsimd::trunc(v), d = v - t;
+    const fbatch<A> step = xsimd::select(uf < xsimd::abs(d) * fbatch<A>(16777216.0f), fbatch<A>(1.0f), fbatch<A>(0.0f));
+    return t + xsimd::copysign(step, d);
 }
 
 // ---- parameters as batches ----------------------------------------------------------------------------------------
@@ -1435,9 +1446,14 @@ fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, cons
                            std::uint64_t index) noexcept {
     fbatch<A> v = Op == scale_op::divide ? x / bp.scale_at(i) : x * bp.inv_scale_at(i);
     const auto nan = xsimd::isnan(v);
-    v = round_batch<A>(v, r, index);
     const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
     const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
+    // Modes built from v - floor(v) turn +-inf into NaN. Every mode is monotone, so clamping to [lo - 1, hi + 1]
+    // first cannot change the clamped result, and keeps those lanes finite.
+    if constexpr (!std::is_same_v<Rounding, round_half_to_even> && !std::is_same_v<Rounding, round_toward_zero> &&
+                  !std::is_same_v<Rounding, round_floor> && !std::is_same_v<Rounding, round_ceil>)
+        v = xsimd::min(xsimd::max(v, lo - fbatch<A>(1.0f)), hi + fbatch<A>(1.0f));
+    v = round_batch<A>(v, r, index);
     v = xsimd::min(xsimd::max(v, lo), hi) + fbatch<A>(0.0f);  // + 0 turns -0 into +0, as float(int) does
     return xsimd::select(nan, fbatch<A>(0.0f), v);
 }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -45,25 +46,33 @@ fbatch<A> round_batch(const fbatch<A>& v, round_ceil, std::uint64_t) noexcept {
     return xsimd::ceil(v);
 }
 
+// The tie-handling modes below avoid compares and blends: with d = v - trunc(v) (or v - floor(v)), 2d is exact and
+// trunc(2d) / floor(2d) is exactly the +-1 or 0 step the scalar definition adds. One inexact case: for -1 < v < 0,
+// v - floor(v) = 1 + v may round up to 1.0 (tiny v), so floor(2d) is capped at 1 (the true d is >= 0.5 there).
+// Half-down is half-up mirrored (ceil(v) - floor(2 (ceil(v) - v))); half-toward-zero is half-down of |v|, signed.
 template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
-    const fbatch<A> t = xsimd::trunc(v), d = v - t, one(1.0f), half(0.5f);
-    return xsimd::select(d >= half, t + one, xsimd::select(d <= -half, t - one, t));
+fbatch<A> step_from_fraction(const fbatch<A>& d) noexcept {
+    return xsimd::min(xsimd::floor(d * fbatch<A>(2.0f)), fbatch<A>(1.0f));
 }
 template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
-    const fbatch<A> t = xsimd::trunc(v), d = v - t, one(1.0f), half(0.5f);
-    return xsimd::select(d > half, t + one, xsimd::select(d < -half, t - one, t));
+fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
+    const fbatch<A> t = xsimd::trunc(v);  // v - t is exact: t is +-0 when |v| < 1
+    return t + xsimd::trunc((v - t) * fbatch<A>(2.0f));
 }
 template <class A>
 fbatch<A> round_batch(const fbatch<A>& v, round_half_up, std::uint64_t) noexcept {
     const fbatch<A> f = xsimd::floor(v);
-    return xsimd::select(v - f >= fbatch<A>(0.5f), f + fbatch<A>(1.0f), f);
+    return f + step_from_fraction<A>(v - f);
 }
 template <class A>
 fbatch<A> round_batch(const fbatch<A>& v, round_half_down, std::uint64_t) noexcept {
-    const fbatch<A> f = xsimd::floor(v);
-    return xsimd::select(v - f > fbatch<A>(0.5f), f + fbatch<A>(1.0f), f);
+    const fbatch<A> c = xsimd::ceil(v);
+    return c - step_from_fraction<A>(c - v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
+    const fbatch<A> a = xsimd::abs(v), c = xsimd::ceil(a);
+    return xsimd::copysign(c - step_from_fraction<A>(c - a), v);
 }
 
 template <class A>
@@ -95,8 +104,9 @@ fbatch<A> round_batch(const fbatch<A>& v, const round_stochastic& r, std::uint64
     const ubatch<A> idx = ubatch<A>(lo) + ubatch<A>::load_unaligned(lane_iota);
     const ubatch<A> u = mix32<A>(mix32<A>(idx ^ key) + key) >> 8;
     const fbatch<A> uf = xsimd::to_float(xsimd::bitwise_cast<ibatch<A>>(u));  // < 2^24: exact
-    const fbatch<A> f = xsimd::floor(v), d = v - f;
-    return xsimd::select(uf < d * fbatch<A>(16777216.0f), f + fbatch<A>(1.0f), f);
+    const fbatch<A> t = xsimd::trunc(v), d = v - t;
+    const fbatch<A> step = xsimd::select(uf < xsimd::abs(d) * fbatch<A>(16777216.0f), fbatch<A>(1.0f), fbatch<A>(0.0f));
+    return t + xsimd::copysign(step, d);
 }
 
 // ---- parameters as batches ----------------------------------------------------------------------------------------
@@ -133,9 +143,14 @@ fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, cons
                            std::uint64_t index) noexcept {
     fbatch<A> v = Op == scale_op::divide ? x / bp.scale_at(i) : x * bp.inv_scale_at(i);
     const auto nan = xsimd::isnan(v);
-    v = round_batch<A>(v, r, index);
     const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
     const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
+    // Modes built from v - floor(v) turn +-inf into NaN. Every mode is monotone, so clamping to [lo - 1, hi + 1]
+    // first cannot change the clamped result, and keeps those lanes finite.
+    if constexpr (!std::is_same_v<Rounding, round_half_to_even> && !std::is_same_v<Rounding, round_toward_zero> &&
+                  !std::is_same_v<Rounding, round_floor> && !std::is_same_v<Rounding, round_ceil>)
+        v = xsimd::min(xsimd::max(v, lo - fbatch<A>(1.0f)), hi + fbatch<A>(1.0f));
+    v = round_batch<A>(v, r, index);
     v = xsimd::min(xsimd::max(v, lo), hi) + fbatch<A>(0.0f);  // + 0 turns -0 into +0, as float(int) does
     return xsimd::select(nan, fbatch<A>(0.0f), v);
 }
