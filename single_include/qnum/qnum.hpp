@@ -636,7 +636,8 @@ inline float power_of_two_at_least(float x) noexcept {
     return mantissa == 0.5f ? x : std::ldexp(1.0f, exponent);
 }
 
-/// Zero point a symmetric scheme uses for `range`: 0 if the range has negative codes, else its upper midpoint.
+/// Zero point a symmetric scheme uses for `range`: 0 if the range has negative codes, else its upper midpoint
+/// (128 for uint8, as PyTorch's default quint8; PyTorch's custom quant_min/quant_max use the lower midpoint instead).
 constexpr std::int32_t symmetric_zero_point(qrange range) noexcept {
     return range.min < 0 ? 0 : (range.min + range.max + 1) / 2;
 }
