@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -29,6 +30,14 @@ void with_reference(F&& f) {
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+// Index of the first element whose bytes differ (a.size() if none): reported with the input when a check fails.
+template <class T>
+std::size_t first_difference(const std::vector<T>& a, const std::vector<T>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0) return i;
+    return a.size();
 }
 
 // Inputs that stress every branch: ties at .5 in units of the scale, values just around ties, saturation, zeros of
@@ -110,8 +119,13 @@ void check_simd_matches_reference(float scale, std::int32_t zp) {
                         fake_quantize(in, {y_ref.data() + 1, n}, p, r, op);
                         dequantize(strided_view<const S>(q_ref.data() + 1, n), {d_ref.data() + 1, n}, p);
                     });
-                    INFO("bits=" << Format::bits << " signed=" << Format::is_signed << " mode="
-                                 << static_cast<int>(r.mode) << " op=" << static_cast<int>(op) << " n=" << n);
+                    const std::size_t at = std::min(first_difference(q, q_ref), first_difference(y, y_ref));
+                    INFO("bits=" << Format::bits << " signed=" << Format::is_signed
+                                 << " mode=" << static_cast<int>(r.mode) << " op=" << static_cast<int>(op) << " n=" << n
+                                 << " first difference at input " << (at > 0 && at <= n ? in.data()[at - 1] : 0.0f)
+                                 << " (simd q=" << (at < q.size() ? +q[at] : 0) << " y=" << (at < y.size() ? y[at] : 0)
+                                 << ", scalar q=" << (at < q.size() ? +q_ref[at] : 0)
+                                 << " y=" << (at < y.size() ? y_ref[at] : 0) << ")");
                     REQUIRE(same_bits(q, q_ref));
                     REQUIRE(same_bits(y, y_ref));
                     REQUIRE(same_bits(d, d_ref));

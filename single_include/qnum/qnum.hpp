@@ -1140,7 +1140,8 @@ void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::
 #include <xsimd/xsimd.hpp>
 
 // ---- begin qnum/detail/simd_int.hpp ----
-// qnum — narrowing stores and widening loads between xsimd int32 batches and 8/16-bit storage.
+// qnum — what xsimd 8.1 lacks for qnum's element-wise kernels: narrowing stores and widening loads between int32
+// batches and 8/16-bit storage, and exact float division on every architecture.
 //
 // xsimd 8.1 converts between element widths only through a scalar loop, so these helpers use each architecture's
 // pack/extend instructions. They assume the int32 lanes already lie inside the storage type's range (the quantizer
@@ -1176,12 +1177,22 @@ inline constexpr bool is_sse_arch = XSIMD_WITH_SSE2&& std::is_base_of_v<xsimd::s
 template <class A>
 inline constexpr bool is_neon_arch = XSIMD_WITH_NEON64&& std::is_base_of_v<xsimd::neon64, A>;
 
+/// a / b correctly rounded (IEEE division). xsimd 8.1 divides float batches on AArch64 with a reciprocal estimate
+/// and Newton steps, which is off by an ulp near ties; vdivq_f32 is exact.
+template <class A>
+inline fbatch<A> divide(const fbatch<A>& a, const fbatch<A>& b) noexcept {
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) return vdivq_f32(a, b);
+#endif
+    return a / b;
+}
+
 /// Stores the lanes of `v` (each within T's range) as T at dst (unaligned).
 template <class T, class A>
 inline void store_narrow(T* dst, const ibatch<A>& v) noexcept {
     static_assert(std::is_integral_v<T> && sizeof(T) <= 2, "store_narrow: 8- or 16-bit storage only");
     constexpr bool is8 = sizeof(T) == 1;
-    constexpr bool uns = std::is_unsigned_v<T>;
+    [[maybe_unused]] constexpr bool uns = std::is_unsigned_v<T>;
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512_arch<A>) {
         const __m512i r = v;
@@ -1248,7 +1259,7 @@ template <class T, class A>
 inline ibatch<A> load_widen(const T* src) noexcept {
     static_assert(std::is_integral_v<T> && sizeof(T) <= 2, "load_widen: 8- or 16-bit storage only");
     constexpr bool is8 = sizeof(T) == 1;
-    constexpr bool uns = std::is_unsigned_v<T>;
+    [[maybe_unused]] constexpr bool uns = std::is_unsigned_v<T>;
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512_arch<A>) {
         if constexpr (is8) {
@@ -1433,7 +1444,7 @@ struct batch_params_varying {
     const float* scales;
     const std::int32_t* zero_points;
     fbatch<A> scale_at(std::size_t i) const noexcept { return fbatch<A>::load_unaligned(scales + i); }
-    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return fbatch<A>(1.0f) / scale_at(i); }
+    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return divide<A>(fbatch<A>(1.0f), scale_at(i)); }
     ibatch<A> zero_point_at(std::size_t i) const noexcept { return ibatch<A>::load_unaligned(zero_points + i); }
 };
 template <class A>
@@ -1445,7 +1456,7 @@ batch_params_varying<A> batched(const varying_params& p) noexcept {
 template <class A, class Format, scale_op Op, class Rounding, class BP>
 fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, const ibatch<A>& zp, const Rounding& r,
                            std::uint64_t index) noexcept {
-    fbatch<A> v = Op == scale_op::divide ? x / bp.scale_at(i) : x * bp.inv_scale_at(i);
+    fbatch<A> v = Op == scale_op::divide ? divide<A>(x, bp.scale_at(i)) : x * bp.inv_scale_at(i);
     const auto nan = xsimd::isnan(v);
     const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
     const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);

@@ -1,4 +1,5 @@
-// qnum — narrowing stores and widening loads between xsimd int32 batches and 8/16-bit storage.
+// qnum — what xsimd 8.1 lacks for qnum's element-wise kernels: narrowing stores and widening loads between int32
+// batches and 8/16-bit storage, and exact float division on every architecture.
 //
 // xsimd 8.1 converts between element widths only through a scalar loop, so these helpers use each architecture's
 // pack/extend instructions. They assume the int32 lanes already lie inside the storage type's range (the quantizer
@@ -35,12 +36,22 @@ inline constexpr bool is_sse_arch = XSIMD_WITH_SSE2&& std::is_base_of_v<xsimd::s
 template <class A>
 inline constexpr bool is_neon_arch = XSIMD_WITH_NEON64&& std::is_base_of_v<xsimd::neon64, A>;
 
+/// a / b correctly rounded (IEEE division). xsimd 8.1 divides float batches on AArch64 with a reciprocal estimate
+/// and Newton steps, which is off by an ulp near ties; vdivq_f32 is exact.
+template <class A>
+inline fbatch<A> divide(const fbatch<A>& a, const fbatch<A>& b) noexcept {
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) return vdivq_f32(a, b);
+#endif
+    return a / b;
+}
+
 /// Stores the lanes of `v` (each within T's range) as T at dst (unaligned).
 template <class T, class A>
 inline void store_narrow(T* dst, const ibatch<A>& v) noexcept {
     static_assert(std::is_integral_v<T> && sizeof(T) <= 2, "store_narrow: 8- or 16-bit storage only");
     constexpr bool is8 = sizeof(T) == 1;
-    constexpr bool uns = std::is_unsigned_v<T>;
+    [[maybe_unused]] constexpr bool uns = std::is_unsigned_v<T>;
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512_arch<A>) {
         const __m512i r = v;
@@ -107,7 +118,7 @@ template <class T, class A>
 inline ibatch<A> load_widen(const T* src) noexcept {
     static_assert(std::is_integral_v<T> && sizeof(T) <= 2, "load_widen: 8- or 16-bit storage only");
     constexpr bool is8 = sizeof(T) == 1;
-    constexpr bool uns = std::is_unsigned_v<T>;
+    [[maybe_unused]] constexpr bool uns = std::is_unsigned_v<T>;
 #if XSIMD_WITH_AVX512BW
     if constexpr (is_avx512_arch<A>) {
         if constexpr (is8) {

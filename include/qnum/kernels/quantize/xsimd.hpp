@@ -129,7 +129,7 @@ struct batch_params_varying {
     const float* scales;
     const std::int32_t* zero_points;
     fbatch<A> scale_at(std::size_t i) const noexcept { return fbatch<A>::load_unaligned(scales + i); }
-    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return fbatch<A>(1.0f) / scale_at(i); }
+    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return divide<A>(fbatch<A>(1.0f), scale_at(i)); }
     ibatch<A> zero_point_at(std::size_t i) const noexcept { return ibatch<A>::load_unaligned(zero_points + i); }
 };
 template <class A>
@@ -141,7 +141,7 @@ batch_params_varying<A> batched(const varying_params& p) noexcept {
 template <class A, class Format, scale_op Op, class Rounding, class BP>
 fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, const ibatch<A>& zp, const Rounding& r,
                            std::uint64_t index) noexcept {
-    fbatch<A> v = Op == scale_op::divide ? x / bp.scale_at(i) : x * bp.inv_scale_at(i);
+    fbatch<A> v = Op == scale_op::divide ? divide<A>(x, bp.scale_at(i)) : x * bp.inv_scale_at(i);
     const auto nan = xsimd::isnan(v);
     const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
     const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
