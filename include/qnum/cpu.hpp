@@ -35,6 +35,19 @@
 #define QNUM_HAS_X86_KERNELS 0
 #endif
 
+/// QNUM_INTRINSICS_BEGIN / QNUM_INTRINSICS_END bracket kernel code that inlines AVX-512 intrinsics: GCC 12 reports
+/// -Wmaybe-uninitialized (and -Wuninitialized at -O1) inside its own avx512fintrin.h, from the _mm512_undefined_*
+/// placeholders (GCC bug 105593), wherever those intrinsics are inlined. The pair silences exactly those two warnings.
+#if defined(__GNUC__) && !defined(__clang__)
+#define QNUM_INTRINSICS_BEGIN                                                                                   \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")                 \
+        _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define QNUM_INTRINSICS_END _Pragma("GCC diagnostic pop")
+#else
+#define QNUM_INTRINSICS_BEGIN
+#define QNUM_INTRINSICS_END
+#endif
+
 namespace qnum {
 
 /// Instruction-set levels qnum's hand-written kernels are specialised for, in increasing order of capability

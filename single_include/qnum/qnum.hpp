@@ -719,6 +719,19 @@ per_tensor<Format> choose_per_tensor(float min, float max, const scheme& s = {})
 #define QNUM_HAS_X86_KERNELS 0
 #endif
 
+/// QNUM_INTRINSICS_BEGIN / QNUM_INTRINSICS_END bracket kernel code that inlines AVX-512 intrinsics: GCC 12 reports
+/// -Wmaybe-uninitialized (and -Wuninitialized at -O1) inside its own avx512fintrin.h, from the _mm512_undefined_*
+/// placeholders (GCC bug 105593), wherever those intrinsics are inlined. The pair silences exactly those two warnings.
+#if defined(__GNUC__) && !defined(__clang__)
+#define QNUM_INTRINSICS_BEGIN                                                                                   \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")                 \
+        _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define QNUM_INTRINSICS_END _Pragma("GCC diagnostic pop")
+#else
+#define QNUM_INTRINSICS_BEGIN
+#define QNUM_INTRINSICS_END
+#endif
+
 namespace qnum {
 
 /// Instruction-set levels qnum's hand-written kernels are specialised for, in increasing order of capability
@@ -1139,6 +1152,7 @@ void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::
 
 #include <xsimd/xsimd.hpp>
 
+
 // ---- begin qnum/detail/simd_int.hpp ----
 // qnum — what xsimd 8.1 lacks for qnum's element-wise kernels: narrowing stores and widening loads between int32
 // batches and 8/16-bit storage, and exact float division on every architecture.
@@ -1154,12 +1168,8 @@ void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::
 
 #include <xsimd/xsimd.hpp>
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_* in avx512fintrin.h,
-// GCC bug 105593) wherever they are inlined; silence it for qnum's kernels only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+
+QNUM_INTRINSICS_BEGIN
 
 namespace qnum::detail::simd {
 
@@ -1324,18 +1334,11 @@ inline ibatch<A> load_widen(const T* src) noexcept {
 
 }  // namespace qnum::detail::simd
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+QNUM_INTRINSICS_END
 
 // ---- end qnum/detail/simd_int.hpp ----
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_* in avx512fintrin.h,
-// GCC bug 105593) wherever they are inlined; silence it for qnum's kernels only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+QNUM_INTRINSICS_BEGIN
 
 namespace qnum::detail::simd {
 
@@ -1514,9 +1517,7 @@ std::size_t fake_quantize_run(const float* x, float* y, std::size_t n, const Par
 
 }  // namespace qnum::detail::simd
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+QNUM_INTRINSICS_END
 
 // ---- end qnum/kernels/quantize/xsimd.hpp ----
 #define QNUM_QUANTIZE_SIMD 1

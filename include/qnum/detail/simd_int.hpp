@@ -13,12 +13,9 @@
 
 #include <xsimd/xsimd.hpp>
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_* in avx512fintrin.h,
-// GCC bug 105593) wherever they are inlined; silence it for qnum's kernels only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "qnum/cpu.hpp"
+
+QNUM_INTRINSICS_BEGIN
 
 namespace qnum::detail::simd {
 
@@ -183,6 +180,4 @@ inline ibatch<A> load_widen(const T* src) noexcept {
 
 }  // namespace qnum::detail::simd
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+QNUM_INTRINSICS_END

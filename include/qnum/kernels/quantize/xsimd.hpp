@@ -11,16 +11,13 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "qnum/cpu.hpp"
+
 #include "qnum/detail/simd_int.hpp"
 #include "qnum/kernels/quantize/scalar.hpp"
 #include "qnum/rounding.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_* in avx512fintrin.h,
-// GCC bug 105593) wherever they are inlined; silence it for qnum's kernels only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+QNUM_INTRINSICS_BEGIN
 
 namespace qnum::detail::simd {
 
@@ -199,6 +196,4 @@ std::size_t fake_quantize_run(const float* x, float* y, std::size_t n, const Par
 
 }  // namespace qnum::detail::simd
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+QNUM_INTRINSICS_END
