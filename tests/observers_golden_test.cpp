@@ -190,6 +190,10 @@ TEST_CASE("HistogramObserver parity, one batch: same histogram, same search, sam
             const qparams p = choose_qparams(s.min, s.max, {std::stoi(r[2]), std::stoi(r[3])}, {r[4] == "1"});
             CHECK(bits_of(p.scale) == bits_of(from_hex(r[9])));
             CHECK(p.zero_point == std::stoi(r[10]));
+            // the same through the observer API
+            histogram_observer obs(histogram_calibration::pytorch_norm(256));
+            obs.observe(d.view(0));
+            CHECK(obs.calculate_qparams({std::stoi(r[2]), std::stoi(r[3])}, {r[4] == "1"}) == p);
         }
     });
 }

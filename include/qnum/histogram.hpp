@@ -319,6 +319,7 @@ private:
                 hi = bmax + std::fabs(bmax) * 0x1p-10f;
             }
         }
+        detail::require(std::isfinite(hi - lo), "histogram: the data's range (max - min) overflows float");
         check_range(lo, hi, h_.mode);
         h_.lo = lo;
         h_.hi = hi;

@@ -55,4 +55,13 @@ inline void bin_indices(const float* x, std::ptrdiff_t stride, std::size_t n, co
     bin_indices_scalar(x + static_cast<std::ptrdiff_t>(done) * stride, stride, n - done, g, idx + done);
 }
 
+/// Quantization errors of n contiguous values into e.
+inline void clip_errors(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    std::size_t done = 0;
+#if QNUM_OBSERVE_SIMD
+    if (observe_simd_enabled()) done = simd::clip_errors<xsimd::default_arch>(x, n, scale, lo, hi, e);
+#endif
+    clip_errors_scalar(x + done, n - done, scale, lo, hi, e + done);
+}
+
 }  // namespace qnum::detail

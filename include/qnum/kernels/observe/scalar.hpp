@@ -7,12 +7,18 @@
 //    computed operation by operation in float (subtract, multiply, divide, truncate), clamped to [0, bins - 1] so
 //    that x == hi (and values outside a fixed range) land in the edge bins. Non-finite values map to the extra slot
 //    `bins`, which callers use to count them without a branch.
+//  * quantization error of a value in units of the float result: with v = x / scale (IEEE division) and
+//    q = clamp(round_half_to_even(v), lo, hi) (lo, hi: the code range minus the zero point),
+//        e = (v - q) * scale + 0  (-0 normalized to +0),
+//    which has no multiply-add for a compiler to fuse, so every ISA computes the same float. Non-finite x give 0.
 #pragma once
 
 #include <cfloat>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+
+#include "qnum/rounding.hpp"
 
 namespace qnum::detail {
 
@@ -88,6 +94,20 @@ inline std::int32_t bin_index(float x, const bin_grid& g) noexcept {
 inline void bin_indices_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
                                std::int32_t* idx) noexcept {
     for (std::size_t i = 0; i < n; ++i) idx[i] = bin_index(x[static_cast<std::ptrdiff_t>(i) * stride], g);
+}
+
+/// Quantization error of x (see the file comment).
+inline float clip_error(float x, float scale, float lo, float hi) noexcept {
+    if (!is_finite_value(x)) return 0.0f;
+    const float v = x / scale;
+    float q = round_half_to_even{}(v);
+    q = q < lo ? lo : (q > hi ? hi : q);
+    return (v - q) * scale + 0.0f;  // + 0 turns -0 into +0 (the clamp may pick either zero)
+}
+
+/// Quantization errors of n contiguous values into e.
+inline void clip_errors_scalar(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    for (std::size_t i = 0; i < n; ++i) e[i] = clip_error(x[i], scale, lo, hi);
 }
 
 }  // namespace qnum::detail

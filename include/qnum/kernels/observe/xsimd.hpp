@@ -13,9 +13,12 @@
 
 #include "qnum/kernels/observe/scalar.hpp"
 
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_* in avx512fintrin.h,
+// GCC bug 105593) wherever they are inlined; silence it for qnum's kernels only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace qnum::detail::simd {
@@ -104,6 +107,22 @@ std::size_t bin_indices(const float* x, std::size_t n, const bin_grid& g, std::i
         B p = (v - lo) * bins / span;
         p = xsimd::min(xsimd::max(p, zero), last);
         xsimd::to_int(xsimd::select(finite_lanes<A>(v), p, slot)).store_unaligned(idx + i);
+    }
+    return i;
+}
+
+// Quantization errors (the scalar formula lane by lane) of whole batches, written to e.
+template <class A>
+std::size_t clip_errors(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    using B = obs_fbatch<A>;
+    constexpr std::size_t step = B::size;
+    const B s(scale), l(lo), h(hi), zero(0.0f);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const B x0 = B::load_unaligned(x + i);
+        const B v = x0 / s;
+        const B q = xsimd::min(xsimd::max(xsimd::nearbyint(v), l), h);
+        xsimd::select(finite_lanes<A>(x0), (v - q) * s + zero, zero).store_unaligned(e + i);
     }
     return i;
 }
