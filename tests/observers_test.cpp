@@ -599,6 +599,11 @@ TEST_CASE("entropy search on synthetic histograms; uniform data keeps (almost) e
     std::vector<float> neg{-1.0f, 1.0f};
     values.observe({neg.data(), neg.size()});
     CHECK_THROWS_AS(entropy_threshold(values, 8), qnum::error);
+    // post-ReLU data: the spike of zeros pulls the published method's threshold down; flattening bin 0 lifts it
+    const auto relu = observer_data::generate("relu", 12, 1.0f, 1, 100000)[0];
+    histogram r(2048, histogram_mode::magnitudes);
+    r.observe({relu.data(), relu.size()});
+    CHECK(entropy_threshold(r, 256, true).threshold > entropy_threshold(r, 256).threshold);
     CHECK_THROWS_AS(entropy_threshold(small, 1), qnum::error);
 }
 

@@ -66,14 +66,17 @@ struct entropy_result {
 
 /// TensorRT's entropy (KL-divergence) calibration over a histogram starting at 0 (a magnitude histogram, or values
 /// that are all >= 0), quantizing to `levels` levels (128 for int8 symmetric). If levels >= bins there is nothing
-/// to search: the threshold is the histogram's upper edge. Throws qnum::error for an empty histogram, levels < 2 or
-/// a histogram that does not start at 0.
-inline entropy_result entropy_threshold(const histogram& h, std::uint32_t levels) {
+/// to search: the threshold is the histogram's upper edge. `flatten_zero_bin` first sets bin 0 to bin 1's count,
+/// as NVIDIA's pytorch-quantization does (its _compute_amax_entropy): the spike of exact zeros after a ReLU
+/// otherwise dominates the divergence and drives the threshold down to about `levels` bins. Throws qnum::error for
+/// an empty histogram, levels < 2 or a histogram that does not start at 0.
+inline entropy_result entropy_threshold(const histogram& h, std::uint32_t levels, bool flatten_zero_bin = false) {
     detail::require(!h.empty(), "entropy_threshold: no values observed yet");
     detail::require(levels >= 2, "entropy_threshold: need at least 2 levels");
     detail::require(h.lo() == 0.0f, "entropy_threshold: needs a histogram of magnitudes (or of values from 0)");
     const std::uint32_t n = h.bins();
-    const std::vector<double>& b = h.counts();
+    std::vector<double> b = h.counts();
+    if (flatten_zero_bin && n > 1) b[0] = b[1];
     if (levels >= n) return {h.hi(), n, 0.0};
     std::vector<double> prefix(n + 1, 0.0), xlogx(n + 1, 0.0);
     std::vector<std::uint32_t> nonzero(n + 1, 0);

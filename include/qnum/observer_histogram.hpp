@@ -30,21 +30,24 @@ enum class calibration_method : std::uint8_t { minmax, percentile, entropy, pyto
 /// A calibration method and its settings.
 struct histogram_calibration {
     calibration_method method = calibration_method::pytorch_norm;
-    double percentile = 99.99;   ///< percentile: percent of the data kept inside the range
-    std::uint32_t levels = 0;    ///< entropy: levels over [0, threshold]; 0 = entropy_levels(range, scheme, data)
-    std::uint32_t dst_bins = 0;  ///< pytorch_norm: PyTorch's dst_nbins; 0 = smallest power of two >= the
-                                 ///< range's levels (256 for 8 bits; PyTorch keeps 256 with reduce_range)
-    clip_search search{};        ///< lp_norm: power and number of candidate ranges
+    double percentile = 99.99;      ///< percentile: percent of the data kept inside the range
+    std::uint32_t levels = 0;       ///< entropy: levels over [0, threshold]; 0 = entropy_levels(range, scheme, data)
+    bool flatten_zero_bin = false;  ///< entropy: bin 0 := bin 1 first (pytorch-quantization; for post-ReLU data)
+    std::uint32_t dst_bins = 0;     ///< pytorch_norm: PyTorch's dst_nbins; 0 = smallest power of two >= the
+                                    ///< range's levels (256 for 8 bits; PyTorch keeps 256 with reduce_range)
+    clip_search search{};           ///< lp_norm: power and number of candidate ranges
 
     static histogram_calibration minmax() { return {calibration_method::minmax}; }
     static histogram_calibration percentile_of(double p) { return {calibration_method::percentile, p}; }
-    static histogram_calibration entropy(std::uint32_t levels = 0) {
-        return {calibration_method::entropy, 99.99, levels};
+    static histogram_calibration entropy(std::uint32_t levels = 0, bool flatten_zero_bin = false) {
+        return {calibration_method::entropy, 99.99, levels, flatten_zero_bin};
     }
     static histogram_calibration pytorch_norm(std::uint32_t dst_bins = 0) {
-        return {calibration_method::pytorch_norm, 99.99, 0, dst_bins};
+        return {calibration_method::pytorch_norm, 99.99, 0, false, dst_bins};
     }
-    static histogram_calibration lp_norm(clip_search s = {}) { return {calibration_method::lp_norm, 99.99, 0, 0, s}; }
+    static histogram_calibration lp_norm(clip_search s = {}) {
+        return {calibration_method::lp_norm, 99.99, 0, false, 0, s};
+    }
 
     /// What the histogram must bin for this method.
     histogram_mode mode() const noexcept {
@@ -58,7 +61,7 @@ struct histogram_calibration {
             case calibration_method::percentile:
                 return "percentile " + trimmed(percentile);
             case calibration_method::entropy:
-                return "entropy";
+                return flatten_zero_bin ? "entropy (flat zero bin)" : "entropy";
             case calibration_method::pytorch_norm:
                 return "pytorch_norm";
             case calibration_method::lp_norm:
@@ -99,7 +102,7 @@ inline clip_range calibrate(const histogram& h, const histogram_calibration& c, 
             return percentile_range(h, c.percentile, sch.symmetric);
         case calibration_method::entropy: {
             const std::uint32_t levels = c.levels ? c.levels : entropy_levels(range, sch, hd.min >= 0.0f);
-            const float t = std::min(entropy_threshold(h, levels).threshold, hd.bmax);
+            const float t = std::min(entropy_threshold(h, levels, c.flatten_zero_bin).threshold, hd.bmax);
             return {std::max(hd.min, -t), std::min(hd.max, t)};
         }
         case calibration_method::pytorch_norm: {

@@ -36,14 +36,26 @@ inline double mean_clip_error(const float* x, std::size_t n, std::uint64_t finit
     std::array<float, chunk> e;
     std::array<double, 4> acc{0.0, 0.0, 0.0, 0.0};
     const auto lo = static_cast<float>(range.min - p.zero_point), hi = static_cast<float>(range.max - p.zero_point);
+    // chunk is a multiple of 4, so element start + i always feeds partial sum i mod 4
+    auto accumulate = [&](std::size_t m, auto norm) {
+        std::size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            acc[0] += norm(e[i]);
+            acc[1] += norm(e[i + 1]);
+            acc[2] += norm(e[i + 2]);
+            acc[3] += norm(e[i + 3]);
+        }
+        for (; i < m; ++i) acc[i & 3] += norm(e[i]);
+    };
     for (std::size_t start = 0; start < n; start += chunk) {
         const std::size_t m = std::min(chunk, n - start);
         clip_errors(x + start, m, p.scale, lo, hi, e.data());
-        for (std::size_t i = 0; i < m; ++i) {
-            const double d = e[i];
-            acc[(start + i) & 3] +=
-                power == 2.0 ? d * d : (power == 1.0 ? std::fabs(d) : std::pow(std::fabs(d), power));
-        }
+        if (power == 2.0)
+            accumulate(m, [](float v) { return static_cast<double>(v) * v; });
+        else if (power == 1.0)
+            accumulate(m, [](float v) { return static_cast<double>(std::fabs(v)); });
+        else
+            accumulate(m, [power](float v) { return std::pow(std::fabs(static_cast<double>(v)), power); });
     }
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) / static_cast<double>(finite);
 }
