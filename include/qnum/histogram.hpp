@@ -64,7 +64,10 @@ struct histogram_header {
     std::uint64_t outside = 0;                             ///< fixed range: values clamped into an edge bin
 };
 static_assert(std::is_trivially_copyable_v<histogram_header>, "histogram_header must be trivially copyable");
+static_assert(sizeof(histogram_header) == 56, "histogram_header must have no padding");
 
+/// Histogram of float data with a fixed or growing range (see the file comment). Not thread-safe: give each thread
+/// its own and merge.
 class histogram {
 public:
     /// Largest supported number of bins (bin indices stay exact in float32).

@@ -81,7 +81,7 @@ private:
 
 namespace detail {
 
-constexpr std::uint32_t power_of_two_at_least(std::uint32_t v) noexcept {
+constexpr std::uint32_t next_power_of_two(std::uint32_t v) noexcept {
     std::uint32_t p = 1;
     while (p < v) p <<= 1;
     return p;
@@ -107,7 +107,7 @@ inline clip_range calibrate(const histogram& h, const histogram_calibration& c, 
         }
         case calibration_method::pytorch_norm: {
             const std::uint32_t dst =
-                c.dst_bins ? c.dst_bins : detail::power_of_two_at_least(static_cast<std::uint32_t>(range.levels()));
+                c.dst_bins ? c.dst_bins : detail::next_power_of_two(static_cast<std::uint32_t>(range.levels()));
             const norm_search_result r = pytorch_norm_search(h, dst);
             // A grown grid extends past the data; never keep more than was observed. (A grid made by one batch is
             // [min, max] exactly, and PyTorch's bounds are kept bit for bit.)
