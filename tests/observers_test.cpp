@@ -583,6 +583,28 @@ TEST_CASE("expected_error matches the measured error of quantizing the data, and
     }
 }
 
+TEST_CASE("searches honour the scheme: power-of-two scales, narrow and reduced ranges") {
+    const auto x = observer_data::generate("laplace", 13, 1.0f, 1, 50000)[0];
+    const strided_view<const float> v(x.data(), x.size());
+    histogram h(2048);
+    h.observe(v);
+    const scheme pow2{true, true};
+    for (const qrange range : {qint8::range, qint8_narrow::range, qrange{-64, 63}, qint4::range}) {
+        const search_result lp = lp_search(h, range, pow2), raw = mse_search(v, range, pow2);
+        for (const qparams& p : {lp.params, raw.params}) {
+            CHECK(p.zero_point == 0);
+            CHECK(power_of_two_at_least(p.scale) == p.scale);
+        }
+        const qparams mm = calculate_qparams(observe_minmax(v), range, pow2);
+        CHECK(raw.error <= quantization_error(v, mm, range));
+        CHECK(lp.error <= expected_error(h, mm, range));
+        histogram_observer pct(histogram_calibration::percentile_of(99.9));
+        pct.observe(v);
+        CHECK(power_of_two_at_least(pct.calculate_qparams(range, pow2).scale) ==
+              pct.calculate_qparams(range, pow2).scale);
+    }
+}
+
 TEST_CASE("entropy search on synthetic histograms; uniform data keeps (almost) every bin") {
     std::vector<float> u(100000);
     for (std::size_t i = 0; i < u.size(); ++i) u[i] = static_cast<float>(i % 5000) / 4999.0f;
