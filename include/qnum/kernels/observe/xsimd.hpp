@@ -11,6 +11,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "qnum/detail/simd_int.hpp"
 #include "qnum/kernels/observe/scalar.hpp"
 
 // GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_* in avx512fintrin.h,
@@ -104,7 +105,7 @@ std::size_t bin_indices(const float* x, std::size_t n, const bin_grid& g, std::i
     for (; i + step <= n; i += step) {
         B v = B::load_unaligned(x + i);
         if (g.magnitude) v = xsimd::abs(v);
-        B p = (v - lo) * bins / span;
+        B p = divide<A>((v - lo) * bins, span);  // exact division on every ISA (see simd_int.hpp)
         p = xsimd::min(xsimd::max(p, zero), last);
         xsimd::to_int(xsimd::select(finite_lanes<A>(v), p, slot)).store_unaligned(idx + i);
     }
@@ -120,7 +121,7 @@ std::size_t clip_errors(const float* x, std::size_t n, float scale, float lo, fl
     std::size_t i = 0;
     for (; i + step <= n; i += step) {
         const B x0 = B::load_unaligned(x + i);
-        const B v = x0 / s;
+        const B v = divide<A>(x0, s);
         const B q = xsimd::min(xsimd::max(xsimd::nearbyint(v), l), h);
         xsimd::select(finite_lanes<A>(x0), (v - q) * s + zero, zero).store_unaligned(e + i);
     }
