@@ -6,8 +6,8 @@
 #pragma once
 
 #include <atomic>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #define QNUM_X86 1

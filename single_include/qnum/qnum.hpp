@@ -690,8 +690,8 @@ per_tensor<Format> choose_per_tensor(float min, float max, const scheme& s = {})
 // the AVX2 / AVX-512 code on CPUs that have it. This header decides, once per process, which level is usable.
 
 #include <atomic>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #define QNUM_X86 1
@@ -860,298 +860,180 @@ inline isa best_isa() noexcept {
 }  // namespace qnum
 
 // ---- end qnum/cpu.hpp ----
-// ---- begin qnum/packing.hpp ----
-// qnum — packing 4-bit and 2-bit codes several to a byte, and unpacking them (two's complement for signed codes).
+// ---- begin qnum/histogram.hpp ----
+// qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
+// quantiles, and a byte image to ship it between processes.
 //
-// Orders (for 4-bit, "nibble" = 4 bits; for 2-bit the same idea with 2-bit fields):
-//   bit_order::low_first:  element 2i is in bits 0..3 of byte i, element 2i+1 in bits 4..7
-//                          (ONNX int4/uint4, PyTorch quint4x2, most GPU int4 weight formats)
-//   bit_order::high_first: element 2i is in bits 4..7, element 2i+1 in bits 0..3 (reading order of the hex dump)
-// For 2-bit codes, low_first puts element 4i+k in bits 2k..2k+1; high_first puts it in bits 6-2k..7-2k.
-// A last, partial byte has its unused fields zero.
-
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
-
-
-namespace qnum {
-
-/// Where the first element of each byte goes.
-enum class bit_order : std::uint8_t { low_first, high_first };
-
-/// Bytes needed to hold n codes of `Bits` bits.
-template <int Bits>
-constexpr std::size_t packed_size(std::size_t n) noexcept {
-    static_assert(Bits == 2 || Bits == 4, "qnum: packing supports 2- and 4-bit codes");
-    constexpr std::size_t per_byte = 8 / Bits;
-    return (n + per_byte - 1) / per_byte;
-}
-
-/// Packs n codes (int8_t for signed, uint8_t for unsigned; each must fit in `Bits` bits, checked in debug builds)
-/// into packed_size<Bits>(n) bytes.
-template <int Bits, class T>
-void pack(const T* codes, std::size_t n, std::uint8_t* packed, bit_order order = bit_order::low_first) {
-    static_assert(Bits == 2 || Bits == 4, "qnum: packing supports 2- and 4-bit codes");
-    static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>, "qnum: pack int8_t or uint8_t");
-    constexpr int per_byte = 8 / Bits;
-    constexpr unsigned mask = (1u << Bits) - 1u;
-    for (std::size_t byte = 0; byte < packed_size<Bits>(n); ++byte) {
-        unsigned value = 0;
-        for (int k = 0; k < per_byte; ++k) {
-            const std::size_t i = byte * per_byte + static_cast<std::size_t>(k);
-            if (i >= n) break;
-            if constexpr (std::is_signed_v<T>)
-                QNUM_ASSERT(codes[i] >= -(1 << (Bits - 1)) && codes[i] < (1 << (Bits - 1)));
-            else
-                QNUM_ASSERT(codes[i] < (1 << Bits));
-            const int shift = order == bit_order::low_first ? k * Bits : (per_byte - 1 - k) * Bits;
-            value |= (static_cast<unsigned>(codes[i]) & mask) << shift;
-        }
-        packed[byte] = static_cast<std::uint8_t>(value);
-    }
-}
-
-/// Unpacks n codes written by pack<Bits>() with the same order; signed T sign-extends each field.
-template <int Bits, class T>
-void unpack(const std::uint8_t* packed, std::size_t n, T* codes, bit_order order = bit_order::low_first) {
-    static_assert(Bits == 2 || Bits == 4, "qnum: packing supports 2- and 4-bit codes");
-    static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>,
-                  "qnum: unpack to int8_t or uint8_t");
-    constexpr std::size_t per_byte = 8 / Bits;
-    constexpr unsigned mask = (1u << Bits) - 1u;
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t k = i % per_byte;
-        const auto shift = static_cast<unsigned>(order == bit_order::low_first ? k * Bits : (per_byte - 1 - k) * Bits);
-        const unsigned field = (packed[i / per_byte] >> shift) & mask;
-        if constexpr (std::is_signed_v<T>)
-            codes[i] = static_cast<T>(static_cast<int>(field ^ (1u << (Bits - 1))) - (1 << (Bits - 1)));  // sign-extend
-        else
-            codes[i] = static_cast<T>(field);
-    }
-}
-
-}  // namespace qnum
-
-// ---- end qnum/packing.hpp ----
-// ---- begin qnum/quantize.hpp ----
-// qnum — quantize, dequantize and fake-quantize arrays and strided views, per tensor, per channel or per group.
+// Bins: `bins` equal bins over [lo, hi]; value x goes to bin int((x - lo) * bins / (hi - lo)) computed in float32
+// operation by operation, clamped to [0, bins - 1] — torch.histc's formula, so a histogram over the same range holds
+// the same counts as PyTorch's (the SIMD binning equals the scalar reference bit for bit). In magnitude mode the
+// binned quantity is |x| over [0, hi] (TensorRT's entropy-calibration histogram). NaN and +-inf are skipped and
+// counted. Counts are doubles: exact integers for any realistic count (< 2^53), fractional only after proportional
+// re-binning (below) or when restored from a framework that stores fractional counts.
 //
-// The element-wise contract is in kernels/quantize/scalar.hpp (the specification):
-//   q = clamp(R(x (/) scale) + zero_point, qmin, qmax),  x' = float(q - zero_point) * scale,
-// NaN -> zero_point, +-inf -> qmax/qmin. Contiguous runs use the xsimd kernel of the architecture this translation
-// unit is compiled for; results are bit-identical to the scalar reference (limit_isa(isa::scalar) forces it).
-// Inputs and outputs must not overlap, except that fake_quantize may run in place on identical views.
+// Range (growing histograms, the default):
+//  * the first batch sets [lo, hi] = [min, max] of its values ([0, max |x|] in magnitude mode); a single repeated
+//    value v gets [v - 1, v + 1] like torch.histc, and is re-gridded exactly as soon as a different value arrives;
+//  * a batch outside [lo, hi] widens the grid by the smallest integer factor k (and shifts it by whole new bins) so
+//    that every old bin edge stays a new bin edge: old bin i moves whole into new bin m + i / k. Counts are never
+//    interpolated, so range growth loses resolution but no exactness. (PyTorch's HistogramObserver instead
+//    up-samples each bin 128 times and re-samples, spreading counts proportionally.)
+// Fixed range (histogram(bins, lo, hi)): never grows; values outside go to the edge bins and are counted in
+// `outside` (the second pass of two-pass calibration, after a min-max pass fixed the range).
+//
+// Merging: histograms over the same grid add exactly. When one grid's edges are a subset of the other's widened
+// grid (e.g. both grew from equal grids) the counts move by whole bins, exactly. Otherwise the other histogram is
+// re-binned proportionally, assuming its values are spread uniformly inside each bin (clipped to the observed
+// extremes) — documented approximation: each count moves by less than one bin width of either grid.
+// Quantiles use the same piecewise-uniform model.
 
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
-
-// ---- begin qnum/detail/strided_loops.hpp ----
-// qnum — iteration over same-shaped strided views as runs along the innermost axis, after merging axes that are
-// laid out contiguously in every view (so a contiguous NCHW tensor quantized per channel runs over H*W at a time).
-
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <tuple>
+#include <cstring>
+#include <limits>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
+// ---- begin qnum/detail/observe_runs.hpp ----
+// qnum — observer kernels over runs: the xsimd kernel of this translation unit's architecture for the unit-stride
+// prefix, the scalar reference for the rest (and for everything under limit_isa(isa::scalar)).
 
-namespace qnum::detail {
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 
-inline constexpr std::size_t no_axis = static_cast<std::size_t>(-1);
-
-template <std::size_t... K, class... T>
-std::tuple<strided_view<T>...> make_views(std::index_sequence<K...>, std::size_t rank, const dims& shape,
-                                          const std::array<dims, sizeof...(T)>& strides,
-                                          const strided_view<T>&... views) {
-    return {strided_view<T>(views.data(), rank, shape, strides[K])...};
-}
-
-/// Returns copies of `views` (all of the same shape) where adjacent axes d, d+1 are merged whenever every view
-/// has stride[d] == stride[d+1] * extent[d+1]. Axis `keep` (or no_axis) is never merged with a neighbour; its new
-/// position is written to `keep`.
-template <class... T>
-std::tuple<strided_view<T>...> coalesce(std::size_t& keep, const strided_view<T>&... views) {
-    const auto& first = std::get<0>(std::forward_as_tuple(views...));
-    const std::size_t rank = first.rank();
-    dims shape{};
-    std::array<dims, sizeof...(T)> strides{};
-    std::size_t out = 0;
-    std::size_t new_keep = no_axis;
-    for (std::size_t d = 0; d < rank; ++d) {
-        bool merge = out > 0 && d != keep && d - 1 != keep;
-        if (merge) ((merge = merge && views.stride(d - 1) == views.stride(d) * views.extent(d)), ...);
-        if (merge) {
-            shape[out - 1] *= first.extent(d);
-            std::size_t k = 0;
-            ((strides[k++][out - 1] = views.stride(d)), ...);
-        } else {
-            shape[out] = first.extent(d);
-            std::size_t k = 0;
-            ((strides[k++][out] = views.stride(d)), ...);
-            if (d == keep) new_keep = out;
-            ++out;
-        }
-    }
-    keep = new_keep;
-    return make_views(std::index_sequence_for<T...>{}, out, shape, strides, views...);
-}
-
-/// Calls f(index, offsets, linear) once per run along the last axis of the same-shaped `views`, in row-major order.
-/// `index` is the multi-index of the run's first element (last coordinate 0), offsets[k] the element offset of that
-/// element in views[k], `linear` its row-major position. Nothing is called for an empty shape.
-template <class F, class... T>
-void for_each_run(F&& f, const strided_view<T>&... views) {
-    const auto& first = std::get<0>(std::forward_as_tuple(views...));
-    if (first.empty()) return;
-    const std::size_t last = first.rank() - 1;
-    const auto run = static_cast<std::uint64_t>(first.extent(last));
-    dims index{};
-    std::array<std::ptrdiff_t, sizeof...(T)> offsets{};
-    std::uint64_t linear = 0;
-    for (;;) {
-        f(static_cast<const dims&>(index), static_cast<const std::array<std::ptrdiff_t, sizeof...(T)>&>(offsets),
-          linear);
-        linear += run;
-        std::size_t d = last;
-        for (;;) {
-            if (d == 0) return;
-            --d;
-            ++index[d];
-            std::size_t k = 0;
-            ((offsets[k++] += views.stride(d)), ...);
-            if (index[d] < first.extent(d)) break;
-            k = 0;
-            ((offsets[k++] -= views.stride(d) * first.extent(d)), ...);
-            index[d] = 0;
-        }
-    }
-}
-
-}  // namespace qnum::detail
-
-// ---- end qnum/detail/strided_loops.hpp ----
-// ---- begin qnum/kernels/quantize/scalar.hpp ----
-// qnum — quantize / dequantize / fake-quantize: the scalar reference, which is the specification.
+// ---- begin qnum/kernels/observe/scalar.hpp ----
+// qnum — observer kernels, scalar reference (the specification the SIMD kernels must equal bit for bit).
 //
-//   quantize:      q = clamp(R(x (/) scale) + zero_point, qmin, qmax)
-//   dequantize:    x = float(q - zero_point) * scale                     (one rounding)
-//   fake-quantize: y = float(quantize(x) - zero_point) * scale
-//
-// where (/) is IEEE division (scale_op::divide) or multiplication by the float reciprocal 1.0f / scale
-// (scale_op::multiply_by_reciprocal), and R is the rounding mode. R is applied before the zero point is added, in
-// float, so the sum is exact. Non-finite inputs: NaN quantizes to the zero point (real 0); +inf and -inf saturate to
-// qmax and qmin, like every other out-of-range value. SIMD kernels must match these functions bit for bit.
+//  * min-max of a run: the smallest and largest finite value; NaN and +-inf are skipped (callers count them).
+//    The sign of a zero extreme is not specified (-0.0 and +0.0 compare equal); callers normalize it to +0.0.
+//  * histogram bin of a value: torch.histc's linear-interpolation formula in float32,
+//        bin = int((x - lo) * bins / (hi - lo)),
+//    computed operation by operation in float (subtract, multiply, divide, truncate), clamped to [0, bins - 1] so
+//    that x == hi (and values outside a fixed range) land in the edge bins. Non-finite values map to the extra slot
+//    `bins`, which callers use to count them without a branch.
+//  * quantization error of a value in units of the float result: with v = x / scale (IEEE division) and
+//    q = clamp(round_half_to_even(v), lo, hi) (lo, hi: the code range minus the zero point),
+//        e = (v - q) * scale + 0  (-0 normalized to +0),
+//    which has no multiply-add for a compiler to fuse, so every ISA computes the same float. Non-finite x give 0.
 
+#include <cfloat>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
 
-namespace qnum {
+namespace qnum::detail {
 
-/// How quantization divides by the scale; the two differ in the last bit of x/scale and so, near ties, in q.
-enum class scale_op : std::uint8_t {
-    divide,                  ///< x / scale (ONNX QuantizeLinear, TFLite reference kernels)
-    multiply_by_reciprocal,  ///< x * (1.0f / scale) (PyTorch quantize_per_tensor and fake_quantize, XNNPACK)
+/// True for finite x (false for NaN and +-inf).
+inline bool is_finite_value(float x) noexcept { return std::fabs(x) <= FLT_MAX; }
+
+/// Running min-max of finite values.
+struct finite_range {
+    float min = HUGE_VALF;
+    float max = -HUGE_VALF;
 };
 
-namespace detail {
-
-/// Parameters of one element, with the reciprocal precomputed for scale_op::multiply_by_reciprocal.
-struct element_params {
-    float scale;
-    float inv_scale;
-    std::int32_t zero_point;
-};
-
-/// Quantizes one value with Format's range (see the file comment). `index` feeds stochastic rounding.
-template <class Format, scale_op Op, class Rounding>
-inline std::int32_t quantize_element(float x, const element_params& p, const Rounding& r, std::uint64_t index) {
-    float v = Op == scale_op::divide ? x / p.scale : x * p.inv_scale;
-    if (std::isnan(v)) return p.zero_point;
-    v = r(v, index);
-    const float lo = static_cast<float>(Format::min - p.zero_point);
-    const float hi = static_cast<float>(Format::max - p.zero_point);
-    v = v < lo ? lo : (v > hi ? hi : v);
-    return static_cast<std::int32_t>(v) + p.zero_point;
-}
-
-/// Dequantizes one code.
-inline float dequantize_element(std::int32_t q, float scale, std::int32_t zero_point) {
-    return static_cast<float>(q - zero_point) * scale;
-}
-
-/// The same (scale, zero point) for every element of a run.
-struct uniform_params {
-    element_params p;
-    explicit uniform_params(qparams q) : p{q.scale, 1.0f / q.scale, q.zero_point} {}
-    element_params at(std::size_t) const noexcept { return p; }
-    uniform_params advanced(std::size_t) const noexcept { return *this; }
-};
-
-/// A different (scale, zero point) for each element of a run, read from contiguous arrays (e.g. per-channel
-/// parameters along the innermost axis).
-struct varying_params {
-    const float* scales;
-    const std::int32_t* zero_points;
-    element_params at(std::size_t i) const noexcept { return {scales[i], 1.0f / scales[i], zero_points[i]}; }
-    varying_params advanced(std::size_t k) const noexcept { return {scales + k, zero_points + k}; }
-};
-
-/// Reference run kernels over n elements with element strides (which may be any value).
-template <class Format, scale_op Op, class Rounding, class Params>
-void quantize_run_scalar(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs,
-                         std::size_t n, const Params& params, const Rounding& r, std::uint64_t index0) {
-    using storage = typename Format::storage;
+/// Updates r with the finite values among n elements at x (element stride `stride`); returns how many were not
+/// finite.
+inline std::size_t minmax_run_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, finite_range& r) noexcept {
+    std::size_t nonfinite = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        q[pos * qs] = static_cast<storage>(quantize_element<Format, Op>(x[pos * xs], params.at(i), r, index0 + i));
+        const float v = x[static_cast<std::ptrdiff_t>(i) * stride];
+        if (!is_finite_value(v)) {
+            ++nonfinite;
+            continue;
+        }
+        if (v < r.min) r.min = v;
+        if (v > r.max) r.max = v;
+    }
+    return nonfinite;
+}
+
+/// Counts the non-finite values among n elements at x.
+inline std::size_t count_nonfinite_scalar(const float* x, std::ptrdiff_t stride, std::size_t n) noexcept {
+    std::size_t nonfinite = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        nonfinite += is_finite_value(x[static_cast<std::ptrdiff_t>(i) * stride]) ? 0 : 1;
+    return nonfinite;
+}
+
+/// Column-wise min-max: element j of the run (j < n) belongs to column j; mins[j] / maxs[j] are updated with it if
+/// it is finite, and nonfinite[j] is incremented otherwise.
+inline void minmax_columns_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, float* mins, float* maxs,
+                                  std::uint64_t* nonfinite) noexcept {
+    for (std::size_t j = 0; j < n; ++j) {
+        const float v = x[static_cast<std::ptrdiff_t>(j) * stride];
+        if (!is_finite_value(v)) {
+            ++nonfinite[j];
+            continue;
+        }
+        if (v < mins[j]) mins[j] = v;
+        if (v > maxs[j]) maxs[j] = v;
     }
 }
 
-template <class Storage, class Params>
-void dequantize_run_scalar(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
-                           const Params& params) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        const element_params p = params.at(i);
-        x[pos * xs] = dequantize_element(q[pos * qs], p.scale, p.zero_point);
-    }
+/// The float grid of a histogram as the binning formula uses it.
+struct bin_grid {
+    float lo;                     ///< left edge of bin 0
+    float span;                   ///< hi - lo, finite and > 0
+    float bins;                   ///< number of bins, as float
+    float last;                   ///< bins - 1, as float
+    std::int32_t nonfinite_slot;  ///< == bins: where non-finite values are counted
+    bool magnitude;               ///< bin |x| instead of x
+};
+
+/// Bin of x (see the file comment); grid.nonfinite_slot for NaN and +-inf.
+inline std::int32_t bin_index(float x, const bin_grid& g) noexcept {
+    if (g.magnitude) x = std::fabs(x);
+    if (!is_finite_value(x)) return g.nonfinite_slot;
+    float f = (x - g.lo) * g.bins / g.span;
+    f = f > 0.0f ? f : 0.0f;
+    f = f < g.last ? f : g.last;
+    return static_cast<std::int32_t>(f);
 }
 
-template <class Format, scale_op Op, class Rounding, class Params>
-void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
-                              const Params& params, const Rounding& r, std::uint64_t index0) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        const element_params p = params.at(i);
-        y[pos * ys] =
-            dequantize_element(quantize_element<Format, Op>(x[pos * xs], p, r, index0 + i), p.scale, p.zero_point);
-    }
+/// Bins of n elements at x (element stride `stride`) into idx.
+inline void bin_indices_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
+                               std::int32_t* idx) noexcept {
+    for (std::size_t i = 0; i < n; ++i) idx[i] = bin_index(x[static_cast<std::ptrdiff_t>(i) * stride], g);
 }
 
-}  // namespace detail
-}  // namespace qnum
+/// Quantization error of x (see the file comment).
+inline float clip_error(float x, float scale, float lo, float hi) noexcept {
+    if (!is_finite_value(x)) return 0.0f;
+    const float v = x / scale;
+    float q = round_half_to_even{}(v);
+    q = q < lo ? lo : (q > hi ? hi : q);
+    return (v - q) * scale + 0.0f;  // + 0 turns -0 into +0 (the clamp may pick either zero)
+}
 
-// ---- end qnum/kernels/quantize/scalar.hpp ----
+/// Quantization errors of n contiguous values into e.
+inline void clip_errors_scalar(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    for (std::size_t i = 0; i < n; ++i) e[i] = clip_error(x[i], scale, lo, hi);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/observe/scalar.hpp ----
 
 #if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-// ---- begin qnum/kernels/quantize/xsimd.hpp ----
-// qnum — quantize / dequantize / fake-quantize with xsimd on the architecture this translation unit is compiled for
-// (xsimd::default_arch: SSE2 on baseline x86-64, AVX2 with -mavx2 -mfma, AVX-512 with -mavx512bw, NEON on AArch64).
-// These kernels are memory-bound, so the compile-time architecture is enough; each equals kernels/quantize/scalar.hpp
-// bit for bit. They process whole batches and return how many elements they handled; callers finish the tail with
+// ---- begin qnum/kernels/observe/xsimd.hpp ----
+// qnum — observer kernels with xsimd on the architecture this translation unit is compiled for (see
+// kernels/quantize/xsimd.hpp). Each equals kernels/observe/scalar.hpp bit for bit: min and max are exact (only the
+// sign of a zero extreme may differ, which callers normalize), and bin indices use the same float operations in the
+// same order. They process whole batches and return how many elements they handled; callers finish the tail with
 // the scalar reference.
 
+#include <cfloat>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
-
 
 // ---- begin qnum/detail/simd_int.hpp ----
 // qnum — what xsimd 8.1 lacks for qnum's element-wise kernels: narrowing stores and widening loads between int32
@@ -1337,6 +1219,2106 @@ inline ibatch<A> load_widen(const T* src) noexcept {
 QNUM_INTRINSICS_END
 
 // ---- end qnum/detail/simd_int.hpp ----
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+template <class A>
+using obs_fbatch = xsimd::batch<float, A>;
+
+template <class A>
+inline xsimd::batch_bool<float, A> finite_lanes(const obs_fbatch<A>& v) noexcept {
+    return xsimd::abs(v) <= obs_fbatch<A>(FLT_MAX);
+}
+
+// Min-max over whole batches of a contiguous run, four independent accumulators deep (min/max latency), updating r.
+// Sets `saw_nonfinite` when a NaN or infinity was skipped, so the caller can count them with a second (rare) pass.
+template <class A>
+std::size_t minmax_run(const float* x, std::size_t n, finite_range& r, bool& saw_nonfinite) noexcept {
+    using B = obs_fbatch<A>;
+    constexpr std::size_t step = B::size;
+    const B pinf(HUGE_VALF), ninf(-HUGE_VALF);
+    B lo0(r.min), lo1 = pinf, lo2 = pinf, lo3 = pinf;
+    B hi0(r.max), hi1 = ninf, hi2 = ninf, hi3 = ninf;
+    auto bad = B(0.0f) != B(0.0f);  // all false
+    std::size_t i = 0;
+    for (; i + 4 * step <= n; i += 4 * step) {
+        const B v0 = B::load_unaligned(x + i), v1 = B::load_unaligned(x + i + step);
+        const B v2 = B::load_unaligned(x + i + 2 * step), v3 = B::load_unaligned(x + i + 3 * step);
+        const auto f0 = finite_lanes<A>(v0), f1 = finite_lanes<A>(v1), f2 = finite_lanes<A>(v2),
+                   f3 = finite_lanes<A>(v3);
+        lo0 = xsimd::min(lo0, xsimd::select(f0, v0, pinf));
+        lo1 = xsimd::min(lo1, xsimd::select(f1, v1, pinf));
+        lo2 = xsimd::min(lo2, xsimd::select(f2, v2, pinf));
+        lo3 = xsimd::min(lo3, xsimd::select(f3, v3, pinf));
+        hi0 = xsimd::max(hi0, xsimd::select(f0, v0, ninf));
+        hi1 = xsimd::max(hi1, xsimd::select(f1, v1, ninf));
+        hi2 = xsimd::max(hi2, xsimd::select(f2, v2, ninf));
+        hi3 = xsimd::max(hi3, xsimd::select(f3, v3, ninf));
+        bad = bad | !((f0 & f1) & (f2 & f3));
+    }
+    for (; i + step <= n; i += step) {
+        const B v = B::load_unaligned(x + i);
+        const auto f = finite_lanes<A>(v);
+        lo0 = xsimd::min(lo0, xsimd::select(f, v, pinf));
+        hi0 = xsimd::max(hi0, xsimd::select(f, v, ninf));
+        bad = bad | !f;
+    }
+    alignas(64) float lanes_lo[step], lanes_hi[step];
+    xsimd::min(xsimd::min(lo0, lo1), xsimd::min(lo2, lo3)).store_aligned(lanes_lo);
+    xsimd::max(xsimd::max(hi0, hi1), xsimd::max(hi2, hi3)).store_aligned(lanes_hi);
+    for (std::size_t k = 0; k < step; ++k) {
+        if (lanes_lo[k] < r.min) r.min = lanes_lo[k];
+        if (lanes_hi[k] > r.max) r.max = lanes_hi[k];
+    }
+    saw_nonfinite = saw_nonfinite || xsimd::any(bad);
+    return i;
+}
+
+// Column-wise min-max (element j of the run updates column j), whole batches; counts non-finite values per column.
+template <class A>
+std::size_t minmax_columns(const float* x, std::size_t n, float* mins, float* maxs, std::uint64_t* nonfinite) noexcept {
+    using B = obs_fbatch<A>;
+    constexpr std::size_t step = B::size;
+    std::size_t j = 0;
+    for (; j + step <= n; j += step) {
+        const B v = B::load_unaligned(x + j);
+        const auto f = finite_lanes<A>(v);
+        const B lo = B::load_unaligned(mins + j), hi = B::load_unaligned(maxs + j);
+        xsimd::select(f, xsimd::min(lo, v), lo).store_unaligned(mins + j);
+        xsimd::select(f, xsimd::max(hi, v), hi).store_unaligned(maxs + j);
+        if (!xsimd::all(f))
+            for (std::size_t k = 0; k < step; ++k) nonfinite[j + k] += is_finite_value(x[j + k]) ? 0 : 1;
+    }
+    return j;
+}
+
+// Bin indices of whole batches (the scalar formula lane by lane), written to idx.
+template <class A>
+std::size_t bin_indices(const float* x, std::size_t n, const bin_grid& g, std::int32_t* idx) noexcept {
+    using B = obs_fbatch<A>;
+    constexpr std::size_t step = B::size;
+    const B lo(g.lo), span(g.span), bins(g.bins), last(g.last), zero(0.0f);
+    const B slot(static_cast<float>(g.nonfinite_slot));  // exact: a bin count is far below 2^24
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        B v = B::load_unaligned(x + i);
+        if (g.magnitude) v = xsimd::abs(v);
+        B p = divide<A>((v - lo) * bins, span);  // exact division on every ISA (see simd_int.hpp)
+        p = xsimd::min(xsimd::max(p, zero), last);
+        xsimd::to_int(xsimd::select(finite_lanes<A>(v), p, slot)).store_unaligned(idx + i);
+    }
+    return i;
+}
+
+// Quantization errors (the scalar formula lane by lane) of whole batches, written to e.
+template <class A>
+std::size_t clip_errors(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    using B = obs_fbatch<A>;
+    constexpr std::size_t step = B::size;
+    const B s(scale), l(lo), h(hi), zero(0.0f);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const B x0 = B::load_unaligned(x + i);
+        const B v = divide<A>(x0, s);
+        const B q = xsimd::min(xsimd::max(xsimd::nearbyint(v), l), h);
+        xsimd::select(finite_lanes<A>(x0), (v - q) * s + zero, zero).store_unaligned(e + i);
+    }
+    return i;
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/observe/xsimd.hpp ----
+#define QNUM_OBSERVE_SIMD 1
+#else
+#define QNUM_OBSERVE_SIMD 0
+#endif
+
+namespace qnum::detail {
+
+inline bool observe_simd_enabled() noexcept {
+    return QNUM_OBSERVE_SIMD && isa_ceiling.load(std::memory_order_relaxed) != 0;
+}
+
+/// Updates r with the finite values of a run of n elements; returns how many were not finite.
+inline std::size_t minmax_run(const float* x, std::ptrdiff_t stride, std::size_t n, finite_range& r) noexcept {
+    std::size_t done = 0;
+    bool saw_nonfinite = false;
+#if QNUM_OBSERVE_SIMD
+    if (stride == 1 && observe_simd_enabled()) done = simd::minmax_run<xsimd::default_arch>(x, n, r, saw_nonfinite);
+#endif
+    const std::size_t tail = minmax_run_scalar(x + static_cast<std::ptrdiff_t>(done) * stride, stride, n - done, r);
+    return tail + (saw_nonfinite ? count_nonfinite_scalar(x, stride, done) : 0);
+}
+
+/// Column-wise min-max of a run (element j updates column j).
+inline void minmax_columns(const float* x, std::ptrdiff_t stride, std::size_t n, float* mins, float* maxs,
+                           std::uint64_t* nonfinite) noexcept {
+    std::size_t done = 0;
+#if QNUM_OBSERVE_SIMD
+    if (stride == 1 && observe_simd_enabled())
+        done = simd::minmax_columns<xsimd::default_arch>(x, n, mins, maxs, nonfinite);
+#endif
+    minmax_columns_scalar(x + static_cast<std::ptrdiff_t>(done) * stride, stride, n - done, mins + done, maxs + done,
+                          nonfinite + done);
+}
+
+/// Bin indices of a run of n elements into idx.
+inline void bin_indices(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
+                        std::int32_t* idx) noexcept {
+    std::size_t done = 0;
+#if QNUM_OBSERVE_SIMD
+    if (stride == 1 && observe_simd_enabled()) done = simd::bin_indices<xsimd::default_arch>(x, n, g, idx);
+#endif
+    bin_indices_scalar(x + static_cast<std::ptrdiff_t>(done) * stride, stride, n - done, g, idx + done);
+}
+
+/// Quantization errors of n contiguous values into e.
+inline void clip_errors(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    std::size_t done = 0;
+#if QNUM_OBSERVE_SIMD
+    if (observe_simd_enabled()) done = simd::clip_errors<xsimd::default_arch>(x, n, scale, lo, hi, e);
+#endif
+    clip_errors_scalar(x + done, n - done, scale, lo, hi, e + done);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/observe_runs.hpp ----
+// ---- begin qnum/detail/strided_loops.hpp ----
+// qnum — iteration over same-shaped strided views as runs along the innermost axis, after merging axes that are
+// laid out contiguously in every view (so a contiguous NCHW tensor quantized per channel runs over H*W at a time).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <tuple>
+#include <utility>
+
+
+namespace qnum::detail {
+
+inline constexpr std::size_t no_axis = static_cast<std::size_t>(-1);
+
+template <std::size_t... K, class... T>
+std::tuple<strided_view<T>...> make_views(std::index_sequence<K...>, std::size_t rank, const dims& shape,
+                                          const std::array<dims, sizeof...(T)>& strides,
+                                          const strided_view<T>&... views) {
+    return {strided_view<T>(views.data(), rank, shape, strides[K])...};
+}
+
+/// Returns copies of `views` (all of the same shape) where adjacent axes d, d+1 are merged whenever every view
+/// has stride[d] == stride[d+1] * extent[d+1]. Axis `keep` (or no_axis) is never merged with a neighbour; its new
+/// position is written to `keep`.
+template <class... T>
+std::tuple<strided_view<T>...> coalesce(std::size_t& keep, const strided_view<T>&... views) {
+    const auto& first = std::get<0>(std::forward_as_tuple(views...));
+    const std::size_t rank = first.rank();
+    dims shape{};
+    std::array<dims, sizeof...(T)> strides{};
+    std::size_t out = 0;
+    std::size_t new_keep = no_axis;
+    for (std::size_t d = 0; d < rank; ++d) {
+        bool merge = out > 0 && d != keep && d - 1 != keep;
+        if (merge) ((merge = merge && views.stride(d - 1) == views.stride(d) * views.extent(d)), ...);
+        if (merge) {
+            shape[out - 1] *= first.extent(d);
+            std::size_t k = 0;
+            ((strides[k++][out - 1] = views.stride(d)), ...);
+        } else {
+            shape[out] = first.extent(d);
+            std::size_t k = 0;
+            ((strides[k++][out] = views.stride(d)), ...);
+            if (d == keep) new_keep = out;
+            ++out;
+        }
+    }
+    keep = new_keep;
+    return make_views(std::index_sequence_for<T...>{}, out, shape, strides, views...);
+}
+
+/// Calls f(index, offsets, linear) once per run along the last axis of the same-shaped `views`, in row-major order.
+/// `index` is the multi-index of the run's first element (last coordinate 0), offsets[k] the element offset of that
+/// element in views[k], `linear` its row-major position. Nothing is called for an empty shape.
+template <class F, class... T>
+void for_each_run(F&& f, const strided_view<T>&... views) {
+    const auto& first = std::get<0>(std::forward_as_tuple(views...));
+    if (first.empty()) return;
+    const std::size_t last = first.rank() - 1;
+    const auto run = static_cast<std::uint64_t>(first.extent(last));
+    dims index{};
+    std::array<std::ptrdiff_t, sizeof...(T)> offsets{};
+    std::uint64_t linear = 0;
+    for (;;) {
+        f(static_cast<const dims&>(index), static_cast<const std::array<std::ptrdiff_t, sizeof...(T)>&>(offsets),
+          linear);
+        linear += run;
+        std::size_t d = last;
+        for (;;) {
+            if (d == 0) return;
+            --d;
+            ++index[d];
+            std::size_t k = 0;
+            ((offsets[k++] += views.stride(d)), ...);
+            if (index[d] < first.extent(d)) break;
+            k = 0;
+            ((offsets[k++] -= views.stride(d) * first.extent(d)), ...);
+            index[d] = 0;
+        }
+    }
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/strided_loops.hpp ----
+// ---- begin qnum/observer_minmax.hpp ----
+// qnum — min-max observers: the running extremes of the data, per tensor or per channel along any axis, turned into
+// quantization parameters by choose_qparams() (PyTorch's MinMaxObserver / PerChannelMinMaxObserver arithmetic, so
+// the same data gives bit-identical scales and zero points).
+//
+// Non-finite values: NaN and +-inf are skipped and counted (state.nonfinite); PyTorch instead lets them poison the
+// range. Empty batches are ignored. Asking for parameters before any finite value was seen throws qnum::error.
+// Zero extremes are stored as +0.0 (-0.0 and +0.0 compare equal; the choice cannot change the parameters).
+// Merging: min, max and counts are order independent, so observers that saw disjoint shards merge into exactly the
+// state of one observer that saw everything. The state is a small trivially copyable struct: ship it anywhere.
+// Observers are not thread-safe; give each thread its own and merge.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace qnum {
+
+/// Extremes and counts of the finite values observed. Plain and trivially copyable.
+struct minmax_state {
+    float min = std::numeric_limits<float>::infinity();   ///< smallest finite value (+inf before any)
+    float max = -std::numeric_limits<float>::infinity();  ///< largest finite value (-inf before any)
+    std::uint64_t count = 0;                              ///< finite values observed
+    std::uint64_t nonfinite = 0;                          ///< NaN and +-inf values skipped
+    constexpr bool empty() const noexcept { return count == 0; }
+    friend constexpr bool operator==(const minmax_state& a, const minmax_state& b) noexcept {
+        return a.min == b.min && a.max == b.max && a.count == b.count && a.nonfinite == b.nonfinite;
+    }
+};
+static_assert(std::is_trivially_copyable_v<minmax_state>, "minmax_state must be trivially copyable");
+
+/// State of an observer that saw the values of both `a` and `b` (exact and order independent).
+constexpr minmax_state merge(const minmax_state& a, const minmax_state& b) noexcept {
+    return {b.min < a.min ? b.min : a.min, b.max > a.max ? b.max : a.max, a.count + b.count, a.nonfinite + b.nonfinite};
+}
+
+namespace detail {
+
+inline void add_run(minmax_state& s, finite_range r, std::size_t n, std::size_t nonfinite) noexcept {
+    s.min = r.min + 0.0f;  // + 0 turns -0 into +0
+    s.max = r.max + 0.0f;
+    s.count += n - nonfinite;
+    s.nonfinite += nonfinite;
+}
+
+/// Validated per-channel parameters of Format from one qparams per channel.
+template <class Format>
+per_channel<Format> make_per_channel(const std::vector<qparams>& p, std::size_t axis) {
+    std::vector<float> scales;
+    std::vector<std::int32_t> zero_points;
+    for (const auto& q : p) scales.push_back(q.scale), zero_points.push_back(q.zero_point);
+    return per_channel<Format>(std::move(scales), std::move(zero_points), axis);
+}
+
+}  // namespace detail
+
+/// Adds the finite values of `x` to `s` (one pass over the data; SIMD on contiguous runs, equal to the scalar
+/// reference).
+inline void accumulate_minmax(minmax_state& s, strided_view<const float> x) {
+    std::size_t keep = detail::no_axis;
+    const auto [v] = detail::coalesce(keep, x);
+    const std::size_t last = v.rank() - 1;
+    const auto n = static_cast<std::size_t>(v.extent(last));
+    detail::finite_range r{s.min, s.max};
+    std::size_t nonfinite = 0;
+    detail::for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            nonfinite += detail::minmax_run(v.data() + off[0], v.stride(last), n, r);
+        },
+        v);
+    detail::add_run(s, r, x.size(), nonfinite);
+}
+
+/// Statistics of the finite values of `x`.
+inline minmax_state observe_minmax(strided_view<const float> x) {
+    minmax_state s;
+    accumulate_minmax(s, x);
+    return s;
+}
+
+/// Adds the values of `x` to per-channel statistics: states[c] for the slice at index c along `axis`. `states` must
+/// hold x.extent(axis) entries. Throws qnum::error if `axis` is not an axis of `x`.
+inline void accumulate_minmax_per_channel(minmax_state* states, strided_view<const float> x, std::size_t axis) {
+    detail::require(axis < x.rank(), "per-channel observer: axis out of range for the view");
+    if (x.empty()) return;
+    std::size_t keep = axis;
+    const auto [v] = detail::coalesce(keep, x);
+    const std::size_t last = v.rank() - 1;
+    const auto n = static_cast<std::size_t>(v.extent(last));
+    if (keep == last) {  // each run crosses all channels: column-wise update, SIMD across channels
+        std::vector<float> mins(n), maxs(n);
+        std::vector<std::uint64_t> nonfinite(n, 0);
+        for (std::size_t c = 0; c < n; ++c) mins[c] = states[c].min, maxs[c] = states[c].max;
+        detail::for_each_run(
+            [&](const dims&, const auto& off, std::uint64_t) {
+                detail::minmax_columns(v.data() + off[0], v.stride(last), n, mins.data(), maxs.data(),
+                                       nonfinite.data());
+            },
+            v);
+        const std::size_t rows = x.size() / n;
+        for (std::size_t c = 0; c < n; ++c)
+            detail::add_run(states[c], {mins[c], maxs[c]}, rows, static_cast<std::size_t>(nonfinite[c]));
+    } else {  // each run lies in one channel: reduce it
+        detail::for_each_run(
+            [&](const dims& index, const auto& off, std::uint64_t) {
+                minmax_state& s = states[index[keep]];
+                detail::finite_range r{s.min, s.max};
+                const std::size_t nonfinite = detail::minmax_run(v.data() + off[0], v.stride(last), n, r);
+                detail::add_run(s, r, n, nonfinite);
+            },
+            v);
+    }
+}
+
+/// Parameters for the observed range (choose_qparams). Throws qnum::error if no finite value was observed.
+inline qparams calculate_qparams(const minmax_state& s, qrange range, const scheme& sch = {}) {
+    detail::require(!s.empty(), "observer: no finite values observed yet");
+    return choose_qparams(s.min, s.max, range, sch);
+}
+
+/// Per-tensor min-max observer (PyTorch MinMaxObserver): parameters from the extremes of everything observed.
+class minmax_observer {
+public:
+    minmax_observer() = default;
+    /// Restores an observer from a saved state.
+    explicit minmax_observer(const minmax_state& s) noexcept : s_(s) {}
+
+    /// Adds a batch (any shape and strides; empty batches are ignored).
+    void observe(strided_view<const float> x) { accumulate_minmax(s_, x); }
+    /// Adds what `other` observed (exact: equals one observer that saw both).
+    void merge(const minmax_observer& other) noexcept { s_ = qnum::merge(s_, other.s_); }
+    const minmax_state& state() const noexcept { return s_; }
+
+    /// Parameters for `range` and `sch`. Throws qnum::error before any finite value was observed.
+    qparams calculate_qparams(qrange range, const scheme& sch = {}) const {
+        return qnum::calculate_qparams(s_, range, sch);
+    }
+    /// calculate_qparams() for a compile-time format.
+    template <class Format>
+    per_tensor<Format> params(const scheme& sch = {}) const {
+        return per_tensor<Format>(calculate_qparams(Format::range, sch));
+    }
+
+private:
+    minmax_state s_;
+};
+
+/// Per-channel min-max observer (PyTorch PerChannelMinMaxObserver) along any axis. The first observed batch fixes
+/// the number of channels (its extent along the axis); later batches must match.
+class per_channel_minmax_observer {
+public:
+    explicit per_channel_minmax_observer(std::size_t axis) noexcept : axis_(axis) {}
+    /// Restores an observer from saved per-channel states.
+    per_channel_minmax_observer(std::size_t axis, std::vector<minmax_state> states)
+        : axis_(axis), states_(std::move(states)) {}
+
+    /// Adds a batch. Throws qnum::error if the axis does not exist in `x` or its extent differs from earlier batches.
+    void observe(strided_view<const float> x) {
+        detail::require(axis_ < x.rank(), "per_channel_minmax_observer: axis out of range for the view");
+        const auto channels = static_cast<std::size_t>(x.extent(axis_));
+        if (states_.empty()) states_.resize(channels);
+        detail::require(channels == states_.size(),
+                        "per_channel_minmax_observer: number of channels differs from earlier batches");
+        accumulate_minmax_per_channel(states_.data(), x, axis_);
+    }
+
+    /// Adds what `other` observed (exact). Throws qnum::error for a different axis or number of channels.
+    void merge(const per_channel_minmax_observer& other) {
+        detail::require(other.axis_ == axis_, "per_channel_minmax_observer: merging observers of different axes");
+        if (other.states_.empty()) return;
+        if (states_.empty()) states_.resize(other.states_.size());
+        detail::require(other.states_.size() == states_.size(),
+                        "per_channel_minmax_observer: merging observers with different numbers of channels");
+        for (std::size_t c = 0; c < states_.size(); ++c) states_[c] = qnum::merge(states_[c], other.states_[c]);
+    }
+
+    std::size_t axis() const noexcept { return axis_; }
+    std::size_t channels() const noexcept { return states_.size(); }
+    const std::vector<minmax_state>& states() const noexcept { return states_; }
+
+    /// One (scale, zero point) per channel. Throws qnum::error before any batch, or if a channel has no finite value.
+    std::vector<qparams> calculate_qparams(qrange range, const scheme& sch = {}) const {
+        detail::require(!states_.empty(), "per_channel_minmax_observer: no batch observed yet");
+        std::vector<qparams> out;
+        out.reserve(states_.size());
+        for (const auto& s : states_) out.push_back(qnum::calculate_qparams(s, range, sch));
+        return out;
+    }
+    /// calculate_qparams() as validated per-channel parameters of a compile-time format.
+    template <class Format>
+    per_channel<Format> params(const scheme& sch = {}) const {
+        return detail::make_per_channel<Format>(calculate_qparams(Format::range, sch), axis_);
+    }
+
+private:
+    std::size_t axis_;
+    std::vector<minmax_state> states_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/observer_minmax.hpp ----
+
+namespace qnum {
+
+/// What a histogram bins: the values x, or their magnitudes |x| (then the range is [0, hi]).
+enum class histogram_mode : std::uint8_t { values, magnitudes };
+
+/// Everything of a histogram's state except its counts. Plain and trivially copyable.
+struct histogram_header {
+    std::uint32_t bins = 0;
+    histogram_mode mode = histogram_mode::values;
+    bool fixed_range = false;                              ///< range given by the user: never grows
+    std::uint8_t reserved[2] = {0, 0};                     ///< zero (keeps the byte image free of padding)
+    float lo = 0.0f;                                       ///< left edge of bin 0
+    float hi = 0.0f;                                       ///< right edge of the last bin
+    float min = std::numeric_limits<float>::infinity();    ///< smallest finite x observed
+    float max = -std::numeric_limits<float>::infinity();   ///< largest finite x observed
+    float bmin = std::numeric_limits<float>::infinity();   ///< lower bound of the binned quantity (x or |x|)
+    float bmax = -std::numeric_limits<float>::infinity();  ///< largest binned quantity observed
+    std::uint64_t count = 0;                               ///< finite values observed
+    std::uint64_t nonfinite = 0;                           ///< NaN and +-inf values skipped
+    std::uint64_t outside = 0;                             ///< fixed range: values clamped into an edge bin
+};
+static_assert(std::is_trivially_copyable_v<histogram_header>, "histogram_header must be trivially copyable");
+static_assert(sizeof(histogram_header) == 56, "histogram_header must have no padding");
+
+/// Histogram of float data with a fixed or growing range (see the file comment). Not thread-safe: give each thread
+/// its own and merge.
+class histogram {
+public:
+    /// Largest supported number of bins (bin indices stay exact in float32).
+    static constexpr std::uint32_t max_bins = 1u << 20;
+
+    /// Growing histogram with `bins` bins; the range comes from the data. Throws qnum::error unless
+    /// 1 <= bins <= max_bins.
+    explicit histogram(std::uint32_t bins = 2048, histogram_mode mode = histogram_mode::values) {
+        check_bins(bins);
+        h_.bins = bins;
+        h_.mode = mode;
+        counts_.assign(bins, 0.0);
+    }
+
+    /// Fixed-range histogram over [lo, hi]. Throws qnum::error for bad bins, a non-finite or empty range, or
+    /// (magnitude mode) lo != 0.
+    histogram(std::uint32_t bins, float lo, float hi, histogram_mode mode = histogram_mode::values)
+        : histogram(bins, mode) {
+        check_range(lo, hi, mode);
+        h_.fixed_range = true;
+        h_.lo = lo;
+        h_.hi = hi;
+    }
+
+    /// Restores a histogram from a header and its counts (e.g. a saved state, or another framework's histogram).
+    /// Throws qnum::error if they are inconsistent.
+    histogram(const histogram_header& header, std::vector<double> counts) : h_(header), counts_(std::move(counts)) {
+        check_bins(h_.bins);
+        detail::require(counts_.size() == h_.bins, "histogram: number of counts differs from the header's bins");
+        for (double c : counts_) detail::require(std::isfinite(c) && c >= 0.0, "histogram: counts must be >= 0");
+        if (h_.count > 0 || h_.fixed_range) check_range(h_.lo, h_.hi, h_.mode);
+        if (h_.count > 0)
+            detail::require(h_.min <= h_.max && h_.bmin <= h_.bmax && std::isfinite(h_.min) && std::isfinite(h_.max),
+                            "histogram: observed extremes are inconsistent");
+    }
+
+    /// Adds a batch (any shape and strides): grows the range if needed, then bins every finite value.
+    void observe(strided_view<const float> x) {
+        const minmax_state s = observe_minmax(x);
+        h_.nonfinite += s.nonfinite;
+        if (s.empty()) return;
+        const auto [bmin, bmax] = binned_extremes(s.min, s.max);
+        if (!h_.fixed_range) cover(bmin, bmax);
+        if (h_.fixed_range && (bmin < h_.lo || bmax > h_.hi)) h_.outside += count_outside(x);
+        note_extremes(s.min, s.max, bmin, bmax, s.count);
+        bin_values(x);
+    }
+
+    /// Adds what `other` observed (see the file comment for when this is exact). Throws qnum::error if the
+    /// histograms differ in bins or mode.
+    void merge(const histogram& other) {
+        detail::require(other.h_.bins == h_.bins && other.h_.mode == h_.mode,
+                        "histogram: merging histograms of different bins or modes");
+        h_.nonfinite += other.h_.nonfinite;
+        if (other.h_.count == 0) return;
+        if (h_.count == 0 && !h_.fixed_range) {
+            const std::uint64_t nonfinite = h_.nonfinite;
+            *this = other;
+            h_.nonfinite = nonfinite;
+            return;
+        }
+        if (!h_.fixed_range) {
+            if (other.is_point_mass()) {
+                cover(other.h_.bmin, other.h_.bmax);
+                counts_[bin_of(other.h_.bmin)] += other.total();
+                note_extremes(other.h_.min, other.h_.max, other.h_.bmin, other.h_.bmax, other.h_.count);
+                return;
+            }
+            if (is_point_mass()) {  // re-grid on the other's grid, then add this point mass to it
+                histogram mine = *this;
+                *this = other;
+                h_.nonfinite = mine.h_.nonfinite + other.h_.nonfinite;
+                merge_point_mass(mine);
+                return;
+            }
+            cover(other.h_.bmin, other.h_.bmax);
+        }
+        h_.outside += other.h_.outside + rebin_into(other);
+        note_extremes(other.h_.min, other.h_.max, other.h_.bmin, other.h_.bmax, other.h_.count);
+    }
+
+    const histogram_header& header() const noexcept { return h_; }
+    const std::vector<double>& counts() const noexcept { return counts_; }
+    std::uint32_t bins() const noexcept { return h_.bins; }
+    histogram_mode mode() const noexcept { return h_.mode; }
+    float lo() const noexcept { return h_.lo; }
+    float hi() const noexcept { return h_.hi; }
+    /// (hi - lo) / bins in double.
+    double bin_width() const noexcept { return (static_cast<double>(h_.hi) - h_.lo) / h_.bins; }
+    /// Finite values observed.
+    std::uint64_t count() const noexcept { return h_.count; }
+    bool empty() const noexcept { return h_.count == 0; }
+    /// Sum of the counts (== count() unless restored with other counts).
+    double total() const noexcept {
+        double t = 0.0;
+        for (double c : counts_) t += c;
+        return t;
+    }
+    /// True while every value observed is the same (all the mass sits at bmin == bmax).
+    bool is_point_mass() const noexcept { return h_.count > 0 && h_.bmin == h_.bmax; }
+
+    /// Real interval holding bin i's values: the bin clipped to the observed extremes of the binned quantity.
+    std::pair<double, double> bin_interval(std::uint32_t i) const noexcept {
+        const double w = bin_width();
+        double a = h_.lo + w * i, b = i + 1 == h_.bins ? static_cast<double>(h_.hi) : h_.lo + w * (i + 1);
+        if (h_.count > 0) a = std::max(a, static_cast<double>(h_.bmin)), b = std::min(b, static_cast<double>(h_.bmax));
+        return {a, std::max(a, b)};
+    }
+
+    /// Fraction of the mass at or below v (values spread uniformly inside each clipped bin).
+    double cdf(double v) const {
+        detail::require(!empty(), "histogram: no values observed yet");
+        const double t = total();
+        double below = 0.0;
+        for (std::uint32_t i = 0; i < h_.bins; ++i) {
+            const double c = counts_[i];
+            if (c == 0.0) continue;
+            const auto [a, b] = bin_interval(i);
+            if (v >= b)
+                below += c;
+            else if (v > a)
+                below += c * (v - a) / (b - a);
+        }
+        return std::min(1.0, below / t);
+    }
+
+    /// Smallest v with cdf(v) >= q, for q in [0, 1] (piecewise-uniform model; within [bmin, bmax]).
+    /// Throws qnum::error if empty or q is outside [0, 1].
+    double quantile(double q) const {
+        detail::require(!empty(), "histogram: no values observed yet");
+        detail::require(q >= 0.0 && q <= 1.0, "histogram: quantile outside [0, 1]");
+        const double target = q * total();
+        double cum = 0.0;
+        for (std::uint32_t i = 0; i < h_.bins; ++i) {
+            const double c = counts_[i];
+            if (c == 0.0) continue;
+            if (cum + c >= target) {
+                const auto [a, b] = bin_interval(i);
+                return std::clamp(a + (b - a) * std::max(0.0, target - cum) / c, static_cast<double>(h_.bmin),
+                                  static_cast<double>(h_.bmax));
+            }
+            cum += c;
+        }
+        return h_.bmax;
+    }
+
+    /// Mass of the values in [a, b] (closed; same piecewise-uniform model).
+    double mass_in(double a, double b) const noexcept {
+        double m = 0.0;
+        for (std::uint32_t i = 0; i < h_.bins; ++i) {
+            const double c = counts_[i];
+            if (c == 0.0) continue;
+            const auto [p, q] = bin_interval(i);
+            if (q <= p)
+                m += (p >= a && p <= b) ? c : 0.0;
+            else
+                m += c * std::max(0.0, std::min(b, q) - std::max(a, p)) / (q - p);
+        }
+        return m;
+    }
+
+    /// Smallest t >= 0 such that a fraction q of the mass has |x| <= t. In magnitude mode this is quantile(q); in
+    /// value mode it is found by bisection on mass_in(-t, t) (to double precision).
+    double magnitude_quantile(double q) const {
+        if (h_.mode == histogram_mode::magnitudes) return quantile(q);
+        detail::require(!empty(), "histogram: no values observed yet");
+        detail::require(q >= 0.0 && q <= 1.0, "histogram: quantile outside [0, 1]");
+        const double target = q * total();
+        if (mass_in(0.0, 0.0) >= target) return 0.0;
+        double a = 0.0, b = std::max(std::fabs(static_cast<double>(h_.bmin)), std::fabs(static_cast<double>(h_.bmax)));
+        for (int it = 0; it < 200 && std::nextafter(a, b) < b; ++it) {
+            const double m = a + (b - a) / 2;
+            (mass_in(-m, m) >= target ? b : a) = m;
+        }
+        return b;
+    }
+
+    /// Byte image of the state (header + counts) for another thread, process or machine of the same endianness.
+    std::vector<unsigned char> serialize() const {
+        std::vector<unsigned char> out(sizeof magic + sizeof h_ + counts_.size() * sizeof(double));
+        std::memcpy(out.data(), magic, sizeof magic);
+        std::memcpy(out.data() + sizeof magic, &h_, sizeof h_);
+        std::memcpy(out.data() + sizeof magic + sizeof h_, counts_.data(), counts_.size() * sizeof(double));
+        return out;
+    }
+
+    /// Inverse of serialize(). Throws qnum::error for a truncated, foreign or inconsistent image.
+    static histogram deserialize(const unsigned char* data, std::size_t size) {
+        detail::require(size >= sizeof magic + sizeof(histogram_header) && std::memcmp(data, magic, sizeof magic) == 0,
+                        "histogram: not a serialized qnum histogram");
+        histogram_header h;
+        std::memcpy(&h, data + sizeof magic, sizeof h);
+        detail::require(
+            h.bins >= 1 && h.bins <= max_bins && size == sizeof magic + sizeof h + std::size_t{h.bins} * sizeof(double),
+            "histogram: serialized image has the wrong size");
+        std::vector<double> counts(h.bins);
+        std::memcpy(counts.data(), data + sizeof magic + sizeof h, counts.size() * sizeof(double));
+        return histogram(h, std::move(counts));
+    }
+
+    /// The float grid the binning kernels use.
+    detail::bin_grid grid() const noexcept {
+        return {h_.lo,
+                h_.hi - h_.lo,
+                static_cast<float>(h_.bins),
+                static_cast<float>(h_.bins - 1),
+                static_cast<std::int32_t>(h_.bins),
+                h_.mode == histogram_mode::magnitudes};
+    }
+
+    /// Bin of a value under the current grid (the binning formula of the file comment).
+    std::uint32_t bin_of(float v) const noexcept { return static_cast<std::uint32_t>(detail::bin_index(v, grid())); }
+
+private:
+    static constexpr unsigned char magic[8] = {'q', 'n', 'u', 'm', 'h', 'i', 's', '1'};
+
+    static void check_bins(std::uint32_t bins) {
+        detail::require(bins >= 1 && bins <= max_bins, "histogram: number of bins must be in [1, 2^20]");
+    }
+    static void check_range(float lo, float hi, histogram_mode mode) {
+        detail::require(std::isfinite(lo) && std::isfinite(hi) && lo < hi && std::isfinite(hi - lo),
+                        "histogram: range must be finite with lo < hi");
+        detail::require(mode == histogram_mode::values || lo == 0.0f, "histogram: a magnitude range starts at 0");
+    }
+
+    // Extremes of the binned quantity for data in [min, max] (a lower bound for |x| when the data straddles 0).
+    std::pair<float, float> binned_extremes(float min, float max) const noexcept {
+        if (h_.mode == histogram_mode::values) return {min, max};
+        if (min >= 0.0f) return {min, max};
+        if (max <= 0.0f) return {-max, -min};
+        return {0.0f, std::max(-min, max)};
+    }
+
+    void note_extremes(float min, float max, float bmin, float bmax, std::uint64_t n) noexcept {
+        h_.min = std::min(h_.min, min);
+        h_.max = std::max(h_.max, max);
+        h_.bmin = std::min(h_.bmin, bmin);
+        h_.bmax = std::max(h_.bmax, bmax);
+        h_.count += n;
+    }
+
+    // Fresh grid for binned data in [bmin, bmax] (torch.histc's choice, see the file comment).
+    void set_grid(float bmin, float bmax) {
+        float lo = h_.mode == histogram_mode::magnitudes ? 0.0f : bmin, hi = bmax;
+        if (lo == hi) {
+            if (h_.mode == histogram_mode::magnitudes)
+                hi = lo + 1.0f;
+            else
+                lo -= 1.0f, hi += 1.0f;
+            if (!(lo < hi)) {  // |v| so large that +-1 is lost to rounding
+                lo = bmin - std::fabs(bmin) * 0x1p-10f;
+                hi = bmax + std::fabs(bmax) * 0x1p-10f;
+            }
+        }
+        detail::require(std::isfinite(hi - lo), "histogram: the data's range (max - min) overflows float");
+        check_range(lo, hi, h_.mode);
+        h_.lo = lo;
+        h_.hi = hi;
+    }
+
+    // Makes a growing histogram's grid cover binned values in [bmin, bmax], keeping its counts exact.
+    void cover(float bmin, float bmax) {
+        if (h_.count == 0) return set_grid(bmin, bmax);
+        if (is_point_mass()) {
+            if (bmin == h_.bmin && bmax == h_.bmax) return;
+            const float v = h_.bmin;
+            const double mass = total();
+            set_grid(std::min(bmin, v), std::max(bmax, v));
+            std::fill(counts_.begin(), counts_.end(), 0.0);
+            counts_[bin_of(v)] = mass;
+            return;
+        }
+        if (bmin >= h_.lo && bmax <= h_.hi) return;
+        widen(std::min(bmin, h_.lo), std::max(bmax, h_.hi));
+    }
+
+    // Smallest aligned widening covering [need_lo, need_hi] (which contains the current grid).
+    void widen(float need_lo, float need_hi) {
+        const double n = h_.bins, lo = h_.lo, w = (static_cast<double>(h_.hi) - lo) / n;
+        double k = std::max(1.0, std::ceil((static_cast<double>(need_hi) - need_lo) / (n * w)));
+        for (;; ++k) {
+            detail::require(k * w * n < static_cast<double>(std::numeric_limits<float>::max()),
+                            "histogram: range grew beyond float");
+            const double W = k * w;
+            const double m = need_lo < h_.lo ? std::ceil((lo - need_lo) / W) : 0.0;
+            const auto new_lo = static_cast<float>(lo - m * W), new_hi = static_cast<float>(lo - m * W + n * W);
+            if (m > n - n / k || new_lo > need_lo || new_hi < need_hi || !std::isfinite(new_hi - new_lo)) continue;
+            std::vector<double> moved(h_.bins, 0.0);
+            const auto kk = static_cast<std::uint64_t>(k), mm = static_cast<std::uint64_t>(m);
+            for (std::uint32_t i = 0; i < h_.bins; ++i)
+                moved[std::min<std::uint64_t>(mm + i / kk, h_.bins - 1)] += counts_[i];
+            counts_ = std::move(moved);
+            h_.lo = new_lo;
+            h_.hi = new_hi;
+            return;
+        }
+    }
+
+    // Adds the point mass `p` (a histogram whose values all equal p.bmin) to this growing histogram.
+    void merge_point_mass(const histogram& p) {
+        cover(p.h_.bmin, p.h_.bmax);
+        counts_[bin_of(p.h_.bmin)] += p.total();
+        note_extremes(p.h_.min, p.h_.max, p.h_.bmin, p.h_.bmax, p.h_.count);
+    }
+
+    // Adds other's counts onto this grid: whole bins when the grids align, else proportionally. Returns how many
+    // values (rounded) fell outside this grid's range (only possible for a fixed range; they go to the edge bins).
+    std::uint64_t rebin_into(const histogram& o) {
+        const double w = bin_width(), ow = o.bin_width(), n = h_.bins;
+        const double ratio = w / ow, offset = (static_cast<double>(o.h_.lo) - h_.lo) / ow;
+        const double k = std::round(ratio), j = std::round(offset);
+        double outside = 0.0;
+        if (k >= 1.0 && std::fabs(ratio - k) * n <= 1e-3 && std::fabs(offset - j) <= 1e-3) {  // aligned
+            for (std::uint32_t i = 0; i < o.h_.bins; ++i) {
+                if (o.counts_[i] == 0.0) continue;
+                const double t = std::floor((j + i) / k);
+                if (t < 0.0 || t >= n) outside += o.counts_[i];
+                counts_[static_cast<std::size_t>(std::clamp(t, 0.0, n - 1))] += o.counts_[i];
+            }
+            return static_cast<std::uint64_t>(std::llround(outside));
+        }
+        for (std::uint32_t i = 0; i < o.h_.bins; ++i) {
+            const double c = o.counts_[i];
+            if (c == 0.0) continue;
+            const auto [a, b] = o.bin_interval(i);
+            if (b <= a) {  // all of this bin's mass sits at one point
+                if (a < h_.lo || a > h_.hi) outside += c;
+                counts_[bin_of(static_cast<float>(a))] += c;
+                continue;
+            }
+            const double ta = (a - h_.lo) / w, tb = (b - h_.lo) / w;  // in this grid's bin units
+            const double scale = c / (tb - ta);
+            // Mass outside the grid (fixed range) joins the edge bins; inside, it spreads by overlap length.
+            const double below = std::clamp(-ta, 0.0, tb - ta), above = std::clamp(tb - n, 0.0, tb - ta);
+            outside += scale * (below + above);
+            counts_[0] += scale * below;
+            counts_[h_.bins - 1] += scale * above;
+            const double ca = std::clamp(ta, 0.0, n), cb = std::clamp(tb, 0.0, n);
+            for (double t = std::floor(ca); t < cb && t < n; ++t) {
+                const double overlap = std::min(cb, t + 1.0) - std::max(ca, t);
+                if (overlap > 0.0) counts_[static_cast<std::size_t>(t)] += scale * overlap;
+            }
+        }
+        return static_cast<std::uint64_t>(std::llround(outside));
+    }
+
+    // Number of finite values of x whose binned quantity lies outside [lo, hi] (fixed range only).
+    std::uint64_t count_outside(strided_view<const float> x) const {
+        std::uint64_t n = 0;
+        const bool mag = h_.mode == histogram_mode::magnitudes;
+        std::size_t keep = detail::no_axis;
+        const auto [v] = detail::coalesce(keep, x);
+        const std::size_t last = v.rank() - 1;
+        const auto len = static_cast<std::size_t>(v.extent(last));
+        detail::for_each_run(
+            [&](const dims&, const auto& off, std::uint64_t) {
+                for (std::size_t i = 0; i < len; ++i) {
+                    float e = v.data()[off[0] + static_cast<std::ptrdiff_t>(i) * v.stride(last)];
+                    if (mag) e = std::fabs(e);
+                    n += detail::is_finite_value(e) && (e < h_.lo || e > h_.hi) ? 1 : 0;
+                }
+            },
+            v);
+        return n;
+    }
+
+    // Bins every finite value of x into counts_: SIMD bin indices, then increments spread over four sub-histograms
+    // (so consecutive equal bins do not serialize on one memory location), flushed into the double counts.
+    void bin_values(strided_view<const float> x) {
+        constexpr std::size_t chunk = 1024, ways = 4;
+        const std::size_t stride = std::size_t{h_.bins} + 1;  // slot `bins` absorbs non-finite values
+        scratch_.assign(ways * stride, 0u);
+        const detail::bin_grid g = grid();
+        std::array<std::int32_t, chunk> idx;
+        std::uint64_t pending = 0;
+        auto flush = [&] {
+            for (std::size_t b = 0; b < h_.bins; ++b) {
+                std::uint64_t sum = 0;
+                for (std::size_t w = 0; w < ways; ++w) sum += scratch_[w * stride + b];
+                counts_[b] += static_cast<double>(sum);
+            }
+            std::fill(scratch_.begin(), scratch_.end(), 0u);
+            pending = 0;
+        };
+        std::size_t keep = detail::no_axis;
+        const auto [v] = detail::coalesce(keep, x);
+        const std::size_t last = v.rank() - 1;
+        const auto len = static_cast<std::size_t>(v.extent(last));
+        std::uint32_t* sub = scratch_.data();
+        detail::for_each_run(
+            [&](const dims&, const auto& off, std::uint64_t) {
+                for (std::size_t start = 0; start < len; start += chunk) {
+                    const std::size_t m = std::min(chunk, len - start);
+                    detail::bin_indices(v.data() + off[0] + static_cast<std::ptrdiff_t>(start) * v.stride(last),
+                                        v.stride(last), m, g, idx.data());
+                    std::size_t i = 0;
+                    for (; i + ways <= m; i += ways) {
+                        ++sub[idx[i]];
+                        ++sub[stride + static_cast<std::size_t>(idx[i + 1])];
+                        ++sub[2 * stride + static_cast<std::size_t>(idx[i + 2])];
+                        ++sub[3 * stride + static_cast<std::size_t>(idx[i + 3])];
+                    }
+                    for (; i < m; ++i) ++sub[idx[i]];
+                    pending += m;
+                    if (pending > (std::uint64_t{1} << 31)) flush();  // uint32 sub-counts never overflow
+                }
+            },
+            v);
+        flush();
+    }
+
+    histogram_header h_;
+    std::vector<double> counts_;
+    std::vector<std::uint32_t> scratch_;  // binning workspace, not part of the state
+};
+
+}  // namespace qnum
+
+// ---- end qnum/histogram.hpp ----
+// ---- begin qnum/histogram_search.hpp ----
+// qnum — calibration searches over a histogram: which clipping range to quantize with.
+//
+//  * percentile_range: the central `percentile` of the data (per side for affine, of |x| for symmetric schemes).
+//  * entropy_threshold: TensorRT's entropy calibration (S. Migacz, "8-bit Inference with TensorRT", GTC 2017):
+//    over a histogram of |x| with N bins, for every i in [levels, N) take P = the first i bins with everything
+//    beyond folded into bin i - 1, Q = those i bins merged into `levels` groups and expanded back over the bins
+//    that were non-zero, and choose the i minimizing KL(P || Q); threshold = (i + 0.5) * bin width. Group g
+//    holds bins k with floor(k * levels / i) == g (NVIDIA's pytorch-quantization splits the same way). Evaluated
+//    with prefix sums in O(levels) per candidate instead of O(i); tests check it against a direct transcription.
+//  * pytorch_norm_search: PyTorch HistogramObserver's _non_linear_param_search (from Caffe2's
+//    NormMinimization::NonlinearQuantizationParamsSearch): shrinks [lo, hi] bin by bin from the side holding less
+//    mass while the approximated L2 error of `dst_bins` uniform levels decreases. Same loop, thresholds and
+//    float32 bounds as PyTorch; the error itself is summed in double (PyTorch sums float32 terms in an order that
+//    depends on its SIMD level), so results agree except when two candidates' errors tie to ~1e-7.
+//  * expected_error / lp_search: the mean |x - Q(x)|^p of quantizing the histogram's values with given parameters
+//    — Q is the real quantizer (scheme, rounding half to even, clamping), values are spread uniformly inside each
+//    bin (clipped to the observed extremes), integrated in closed form — and a search over the clipping ranges
+//    [r * min, r * max] for r = 1, 1 - 1/K, ..., 1/K (MQBench / Horizon MSEObserver candidates) minimizing it.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+// ---- begin qnum/detail/fp_barrier.hpp ----
+// qnum — a barrier against floating-point contraction, for code that must reproduce another library's separately
+// rounded float operations bit for bit.
+//
+// GCC contracts a * b + c into one fused multiply-add by default (-ffp-contract=fast, also across statements) when
+// the target has FMA (-march=x86-64-v3, -mfma, AArch64). A fused result is rounded once instead of twice, so it can
+// differ in the last bit from PyTorch's float32 tensor ops, which round after every operation. Passing a product
+// through fp_barrier() makes it an opaque, already rounded value the compiler cannot fuse with the addition.
+
+namespace qnum::detail {
+
+/// Returns x unchanged, as a value the optimizer cannot look through (so it is rounded to its type here).
+template <class T>
+inline T fp_barrier(T x) noexcept {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
+    __asm__("" : "+x"(x));
+#elif defined(__GNUC__) && defined(__aarch64__)
+    __asm__("" : "+w"(x));
+#else
+    volatile T v = x;
+    x = v;
+#endif
+    return x;
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/fp_barrier.hpp ----
+
+namespace qnum {
+
+/// A clipping range chosen by a search.
+struct clip_range {
+    float min;
+    float max;
+};
+
+/// Clipping range holding the central `percentile` percent of the data (e.g. 99.99): affine schemes clip each tail
+/// separately ([quantile(1 - q), quantile(q)], q = percentile / 100); symmetric schemes clip |x| at its q-quantile.
+/// Throws qnum::error for an empty histogram or a percentile outside (0, 100].
+inline clip_range percentile_range(const histogram& h, double percentile, bool symmetric) {
+    detail::require(percentile > 0.0 && percentile <= 100.0, "percentile_range: percentile must be in (0, 100]");
+    detail::require(!h.empty(), "percentile_range: no values observed yet");
+    const double q = percentile / 100.0;
+    const auto& hd = h.header();
+    if (symmetric || h.mode() == histogram_mode::magnitudes) {
+        const auto t = static_cast<float>(h.magnitude_quantile(q));
+        return {std::max(hd.min, -t), std::min(hd.max, t)};
+    }
+    return {static_cast<float>(h.quantile(1.0 - q)), static_cast<float>(h.quantile(q))};
+}
+
+/// Result of the entropy search: the threshold on |x|, the number of bins kept and the divergence there.
+struct entropy_result {
+    float threshold;
+    std::uint32_t bins_kept;
+    double divergence;
+};
+
+/// TensorRT's entropy (KL-divergence) calibration over a histogram starting at 0 (a magnitude histogram, or values
+/// that are all >= 0), quantizing to `levels` levels (128 for int8 symmetric). If levels >= bins there is nothing
+/// to search: the threshold is the histogram's upper edge. `flatten_zero_bin` first sets bin 0 to bin 1's count,
+/// as NVIDIA's pytorch-quantization does (its _compute_amax_entropy): the spike of exact zeros after a ReLU
+/// otherwise dominates the divergence and drives the threshold down to about `levels` bins. Throws qnum::error for
+/// an empty histogram, levels < 2 or a histogram that does not start at 0.
+inline entropy_result entropy_threshold(const histogram& h, std::uint32_t levels, bool flatten_zero_bin = false) {
+    detail::require(!h.empty(), "entropy_threshold: no values observed yet");
+    detail::require(levels >= 2, "entropy_threshold: need at least 2 levels");
+    detail::require(h.lo() == 0.0f, "entropy_threshold: needs a histogram of magnitudes (or of values from 0)");
+    const std::uint32_t n = h.bins();
+    std::vector<double> b = h.counts();
+    if (flatten_zero_bin && n > 1) b[0] = b[1];
+    if (levels >= n) return {h.hi(), n, 0.0};
+    std::vector<double> prefix(n + 1, 0.0), xlogx(n + 1, 0.0);
+    std::vector<std::uint32_t> nonzero(n + 1, 0);
+    for (std::uint32_t k = 0; k < n; ++k) {
+        prefix[k + 1] = prefix[k] + b[k];
+        xlogx[k + 1] = xlogx[k] + (b[k] > 0.0 ? b[k] * std::log(b[k]) : 0.0);
+        nonzero[k + 1] = nonzero[k] + (b[k] > 0.0 ? 1 : 0);
+    }
+    const double total = prefix[n], log_total = std::log(total);
+    entropy_result best{h.hi(), n, std::numeric_limits<double>::infinity()};
+    for (std::uint32_t i = levels; i < n; ++i) {
+        const double kept = prefix[i], outliers = total - kept, last = b[i - 1] + outliers;
+        if (kept <= 0.0 || (outliers > 0.0 && b[i - 1] == 0.0)) continue;  // Q is empty, or 0 where P is not
+        double sum_plogq = 0.0, q_last = 0.0;
+        for (std::uint64_t g = 0; g < levels; ++g) {
+            const auto k0 = static_cast<std::uint32_t>((g * i + levels - 1) / levels);
+            const auto k1 = static_cast<std::uint32_t>(((g + 1) * i + levels - 1) / levels);
+            const double s = prefix[k1] - prefix[k0];
+            if (s <= 0.0) continue;
+            const double q = s / (nonzero[k1] - nonzero[k0]);
+            sum_plogq += s * std::log(q);
+            if (k1 == i) q_last = q;
+        }
+        if (outliers > 0.0) sum_plogq += outliers * std::log(q_last);
+        const double plogp = xlogx[i - 1] + (last > 0.0 ? last * std::log(last) : 0.0);
+        const double kl = (plogp - sum_plogq) / total - log_total + std::log(kept);
+        if (kl < best.divergence) best = {static_cast<float>((i + 0.5) * h.bin_width()), i, kl};
+    }
+    return best;
+}
+
+/// Number of quantization levels covering [0, threshold] for the entropy search: all of the format's levels for
+/// non-negative data quantized affinely, half of them otherwise (128 for int8, as TensorRT uses).
+constexpr std::uint32_t entropy_levels(qrange range, const scheme& sch, bool non_negative_data) noexcept {
+    const auto levels = static_cast<std::uint32_t>(range.levels());
+    return non_negative_data && !sch.symmetric ? levels : levels / 2;
+}
+
+/// Result of PyTorch's search: the clipping range (float32, as PyTorch computes it) and the bins it spans.
+struct norm_search_result {
+    float min;
+    float max;
+    std::uint32_t start_bin;
+    std::uint32_t end_bin;
+};
+
+namespace detail {
+
+// PyTorch's HistogramObserver._compute_quantization_error: L2 norm of quantizing bins [start, end] to dst_bins
+// uniform levels, each source bin's mass spread uniformly (in double; see the file comment).
+inline double pytorch_quantization_error(const histogram& h, std::uint32_t start, std::uint32_t end,
+                                         std::uint32_t dst_bins) {
+    const double bin_width = (static_cast<double>(h.hi()) - static_cast<double>(h.lo())) / h.bins();
+    const double dst_width = bin_width * (end - start + 1) / dst_bins;
+    if (dst_width == 0.0) return 0.0;
+    const double last = dst_bins - 1.0, half = dst_width / 2;
+    const auto cube = [](double v) { return v * v * v; };
+    const double full = (cube(half) - cube(-half)) / 3;
+    const std::vector<double>& counts = h.counts();
+    double norm = 0.0;
+    for (std::uint32_t i = 0; i < h.bins(); ++i) {
+        if (counts[i] == 0.0) continue;
+        const double begin = (static_cast<double>(i) - start) * bin_width, end_pos = begin + bin_width;
+        const double dst_begin = std::clamp(std::floor(begin / dst_width), 0.0, last);
+        const double dst_end = std::clamp(std::floor(end_pos / dst_width), 0.0, last);
+        const double density = counts[i] / bin_width;
+        const double begin_center = (dst_begin + 0.5) * dst_width, end_center = dst_end * dst_width + half;
+        norm += density * ((cube(half) - cube(begin - begin_center)) / 3 + (dst_end - dst_begin - 1) * full +
+                           (cube(end_pos - end_center) - cube(-half)) / 3);
+    }
+    return norm;
+}
+
+}  // namespace detail
+
+/// PyTorch HistogramObserver's clipping search over a value histogram (see the file comment). `dst_bins` is
+/// PyTorch's dst_nbins: 2^bits of the quantized dtype (256 for quint8 and qint8, also with reduce_range).
+/// Throws qnum::error for an empty histogram or dst_bins == 0.
+inline norm_search_result pytorch_norm_search(const histogram& h, std::uint32_t dst_bins = 256) {
+    detail::require(!h.empty(), "pytorch_norm_search: no values observed yet");
+    detail::require(dst_bins > 0, "pytorch_norm_search: dst_bins must be > 0");
+    const std::uint32_t n = h.bins();
+    const std::vector<double>& counts = h.counts();
+    // torch.cumsum accumulates float32 counts in double and stores float32; sums compare in float32.
+    std::vector<float> cum(n);
+    double acc = 0.0;
+    for (std::uint32_t i = 0; i < n; ++i) cum[i] = static_cast<float>(acc += static_cast<float>(counts[i]));
+    const double total = static_cast<float>(acc);
+    const double step = 1e-5;
+    double alpha = 0.0, beta = 1.0, norm_min = std::numeric_limits<double>::infinity();
+    std::uint32_t start = 0, end = n - 1;
+    while (alpha < beta) {
+        const double next_alpha = alpha + step, next_beta = beta - step;
+        const auto lo_mass = static_cast<float>(next_alpha * total), hi_mass = static_cast<float>(next_beta * total);
+        std::uint32_t l = start, r = end;
+        while (l < end && cum[l] < lo_mass) ++l;
+        while (r > start && cum[r] > hi_mass) --r;
+        std::uint32_t next_start = start, next_end = end;
+        if (l - start > end - r) {
+            next_start = l;
+            alpha = next_alpha;
+        } else {
+            next_end = r;
+            beta = next_beta;
+        }
+        if (next_start == start && next_end == end) continue;
+        const double norm = detail::pytorch_quantization_error(h, next_start, next_end, dst_bins);
+        if (norm > norm_min) break;
+        norm_min = norm;
+        start = next_start;
+        end = next_end;
+    }
+    const float width = (h.hi() - h.lo()) / static_cast<float>(n);  // float32, as PyTorch's tensor arithmetic
+    return {h.lo() + detail::fp_barrier(width * static_cast<float>(start)),
+            h.lo() + detail::fp_barrier(width * static_cast<float>(end + 1)), start, end};
+}
+
+namespace detail {
+
+// Antiderivative of |t|^p: sign(t) |t|^(p+1) / (p+1).
+inline double abs_pow_integral(double t, double p) noexcept {
+    if (p == 2.0) return t * t * t / 3.0;
+    if (p == 1.0) return t * std::fabs(t) / 2.0;
+    return std::copysign(std::pow(std::fabs(t), p + 1.0), t) / (p + 1.0);
+}
+
+// F(u) = integral of |v - q(v)|^p dv from lo - 1/2 to u, in code units, where q(v) = clamp(round(v), lo, hi).
+inline double code_error_integral(double u, double lo, double hi, double p) noexcept {
+    const double g_half = abs_pow_integral(0.5, p);
+    if (u < lo - 0.5) return abs_pow_integral(u - lo, p) + g_half;
+    if (u > hi + 0.5) return (hi - lo + 1.0) * 2.0 * g_half + abs_pow_integral(u - hi, p) - g_half;
+    const double k = std::clamp(std::floor(u + 0.5), lo, hi);
+    return (k - lo) * 2.0 * g_half + abs_pow_integral(u - k, p) + g_half;
+}
+
+}  // namespace detail
+
+/// Mean |x - Q(x)|^p over a value histogram quantized with `p` in `range` (see the file comment).
+/// Throws qnum::error for an empty or magnitude histogram, invalid parameters or power <= 0.
+inline double expected_error(const histogram& h, qparams p, qrange range, double power = 2.0) {
+    detail::require(!h.empty(), "expected_error: no values observed yet");
+    detail::require(h.mode() == histogram_mode::values, "expected_error: needs a histogram of values");
+    detail::require(power > 0.0, "expected_error: the norm's power must be > 0");
+    validate(p, range);
+    const double s = p.scale, lo = range.min - p.zero_point, hi = range.max - p.zero_point;
+    const double sp = std::pow(s, power);
+    const std::vector<double>& counts = h.counts();
+    double sum = 0.0, total = 0.0;
+    for (std::uint32_t i = 0; i < h.bins(); ++i) {
+        const double c = counts[i];
+        if (c == 0.0) continue;
+        total += c;
+        const auto [a, b] = h.bin_interval(i);
+        if (b <= a) {  // a point: quantize it exactly (divide by the scale, round half to even, clamp)
+            const float v = static_cast<float>(a) / p.scale;
+            const double q = std::clamp(static_cast<double>(round_half_to_even{}(v)), lo, hi);
+            sum += c * std::pow(std::fabs(a - q * s), power);
+            continue;
+        }
+        const double u0 = a / s, u1 = b / s;
+        const double integral =
+            detail::code_error_integral(u1, lo, hi, power) - detail::code_error_integral(u0, lo, hi, power);
+        sum += c * sp * std::max(0.0, integral) / (u1 - u0);
+    }
+    return sum / total;
+}
+
+/// Options of the clipping-range searches (histogram and raw data).
+struct clip_search {
+    double power = 2.0;              ///< p of the L_p error (2: mean squared error)
+    std::uint32_t candidates = 100;  ///< K: ranges r * [min, max] for r = 1, 1 - 1/K, ..., 1/K
+};
+
+/// Outcome of a clipping search: the parameters, the range they came from, and their error.
+struct search_result {
+    qparams params;
+    clip_range range;
+    double error;
+};
+
+namespace detail {
+
+inline void check_search(const clip_search& opt) {
+    detail::require(opt.candidates >= 1, "clip search: need at least one candidate");
+    detail::require(opt.power > 0.0 && std::isfinite(opt.power), "clip search: the norm's power must be > 0");
+}
+
+// Runs the ratio grid over [min, max]: error(qparams) for each candidate; keeps the first minimum.
+template <class Error>
+search_result ratio_search(float min, float max, qrange range, const scheme& sch, const clip_search& opt,
+                           Error&& error) {
+    search_result best{{}, {min, max}, std::numeric_limits<double>::infinity()};
+    for (std::uint32_t k = 0; k < opt.candidates; ++k) {
+        const double r = 1.0 - static_cast<double>(k) / opt.candidates;
+        const clip_range c{static_cast<float>(min * r), static_cast<float>(max * r)};
+        const qparams p = choose_qparams(c.min, c.max, range, sch);
+        const double e = error(p);
+        if (e < best.error) best = {p, c, e};
+    }
+    return best;
+}
+
+}  // namespace detail
+
+/// Clipping range r * [min, max] (r on the grid of `opt`) whose parameters minimize expected_error() over the
+/// histogram; the first (widest) on ties. Throws qnum::error for an empty or magnitude histogram or bad options.
+inline search_result lp_search(const histogram& h, qrange range, const scheme& sch = {}, const clip_search& opt = {}) {
+    detail::check_search(opt);
+    detail::require(!h.empty(), "lp_search: no values observed yet");
+    detail::require(h.mode() == histogram_mode::values, "lp_search: needs a histogram of values");
+    return detail::ratio_search(h.header().min, h.header().max, range, sch, opt,
+                                [&](const qparams& p) { return expected_error(h, p, range, opt.power); });
+}
+
+}  // namespace qnum
+
+// ---- end qnum/histogram_search.hpp ----
+// ---- begin qnum/observer_fixed.hpp ----
+// qnum — fixed-parameter observer: the user gives the scale and zero point (e.g. scale 100/32768 for a qint16
+// activation known to lie in +-100); observing only records how well the data fit: extremes, counts and how many
+// values the parameters would clip. Mergeable exactly; the state is a small trivially copyable struct.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+namespace qnum {
+
+/// State of a fixed-parameter observer. Plain and trivially copyable.
+struct fixed_qparams_state {
+    qparams params;       ///< the user's parameters
+    qrange range;         ///< the format's codes
+    minmax_state seen;    ///< extremes and counts of the data
+    std::uint64_t below;  ///< finite values below the representable range (would clip to qmin)
+    std::uint64_t above;  ///< finite values above it (would clip to qmax)
+};
+static_assert(std::is_trivially_copyable_v<fixed_qparams_state>, "fixed_qparams_state must be trivially copyable");
+
+/// Observer with user-given parameters (PyTorch's FixedQParamsObserver, plus a record of the data's fit).
+class fixed_qparams_observer {
+public:
+    /// Throws qnum::error for an invalid scale or a zero point outside `range`.
+    fixed_qparams_observer(qparams p, qrange range) : s_{p, range, {}, 0, 0} { validate(p, range); }
+    /// Restores an observer from a saved state (validated).
+    explicit fixed_qparams_observer(const fixed_qparams_state& s) : s_(s) { validate(s.params, s.range); }
+
+    /// Records a batch: extremes, counts, and values outside the representable range (counted only when the
+    /// batch's extremes show there are some).
+    void observe(strided_view<const float> x) {
+        const minmax_state b = observe_minmax(x);
+        s_.seen = qnum::merge(s_.seen, b);
+        const auto [lo, hi] = representable_range(s_.params, s_.range);
+        if (b.empty() || (b.min >= lo && b.max <= hi)) return;
+        std::size_t keep = detail::no_axis;
+        const auto [v] = detail::coalesce(keep, x);
+        const std::size_t last = v.rank() - 1;
+        const auto n = static_cast<std::size_t>(v.extent(last));
+        detail::for_each_run(
+            [&](const dims&, const auto& off, std::uint64_t) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    const float e = v.data()[off[0] + static_cast<std::ptrdiff_t>(i) * v.stride(last)];
+                    s_.below += detail::is_finite_value(e) && e < lo ? 1 : 0;
+                    s_.above += detail::is_finite_value(e) && e > hi ? 1 : 0;
+                }
+            },
+            v);
+    }
+
+    /// Adds what `other` observed. Throws qnum::error if its parameters or range differ.
+    void merge(const fixed_qparams_observer& other) {
+        detail::require(other.s_.params == s_.params && other.s_.range == s_.range,
+                        "fixed_qparams_observer: merging observers with different parameters");
+        s_.seen = qnum::merge(s_.seen, other.s_.seen);
+        s_.below += other.s_.below;
+        s_.above += other.s_.above;
+    }
+
+    const fixed_qparams_state& state() const noexcept { return s_; }
+    /// The user's parameters (available before any data).
+    qparams calculate_qparams() const noexcept { return s_.params; }
+    /// Fraction of the finite values observed that the parameters clip (0 before any data).
+    double clipped_fraction() const noexcept {
+        return s_.seen.count ? static_cast<double>(s_.below + s_.above) / static_cast<double>(s_.seen.count) : 0.0;
+    }
+
+private:
+    fixed_qparams_state s_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/observer_fixed.hpp ----
+// ---- begin qnum/observer_histogram.hpp ----
+// qnum — histogram observers: a histogram of everything observed (histogram.hpp) and a calibration method that
+// turns it into a clipping range, then quantization parameters with choose_qparams():
+//   minmax        the observed extremes;
+//   percentile    the central p% of the data (e.g. 99.99);
+//   entropy       TensorRT's KL-divergence threshold over a histogram of |x| (2048 bins by default);
+//   pytorch_norm  PyTorch HistogramObserver's L2 search (_non_linear_param_search);
+//   lp_norm       the clipping range minimizing the mean |x - Q(x)|^p of the real quantizer (MSE for p = 2).
+// The histogram bins |x| for `entropy` and x otherwise. Merging and serializing go through the histogram.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+
+namespace qnum {
+
+/// Calibration methods over a histogram (see the file comment).
+enum class calibration_method : std::uint8_t { minmax, percentile, entropy, pytorch_norm, lp_norm };
+
+/// A calibration method and its settings.
+struct histogram_calibration {
+    calibration_method method = calibration_method::pytorch_norm;
+    double percentile = 99.99;      ///< percentile: percent of the data kept inside the range
+    std::uint32_t levels = 0;       ///< entropy: levels over [0, threshold]; 0 = entropy_levels(range, scheme, data)
+    bool flatten_zero_bin = false;  ///< entropy: bin 0 := bin 1 first (pytorch-quantization; for post-ReLU data)
+    std::uint32_t dst_bins = 0;     ///< pytorch_norm: PyTorch's dst_nbins; 0 = smallest power of two >= the
+                                    ///< range's levels (256 for 8 bits; PyTorch keeps 256 with reduce_range)
+    clip_search search{};           ///< lp_norm: power and number of candidate ranges
+
+    static histogram_calibration minmax() { return {calibration_method::minmax}; }
+    static histogram_calibration percentile_of(double p) { return {calibration_method::percentile, p}; }
+    static histogram_calibration entropy(std::uint32_t levels = 0, bool flatten_zero_bin = false) {
+        return {calibration_method::entropy, 99.99, levels, flatten_zero_bin};
+    }
+    static histogram_calibration pytorch_norm(std::uint32_t dst_bins = 0) {
+        return {calibration_method::pytorch_norm, 99.99, 0, false, dst_bins};
+    }
+    static histogram_calibration lp_norm(clip_search s = {}) {
+        return {calibration_method::lp_norm, 99.99, 0, false, 0, s};
+    }
+
+    /// What the histogram must bin for this method.
+    histogram_mode mode() const noexcept {
+        return method == calibration_method::entropy ? histogram_mode::magnitudes : histogram_mode::values;
+    }
+    /// Short human-readable name, e.g. "percentile 99.99" or "lp_norm p=2".
+    std::string name() const {
+        switch (method) {
+            case calibration_method::minmax:
+                return "minmax";
+            case calibration_method::percentile:
+                return "percentile " + trimmed(percentile);
+            case calibration_method::entropy:
+                return flatten_zero_bin ? "entropy (flat zero bin)" : "entropy";
+            case calibration_method::pytorch_norm:
+                return "pytorch_norm";
+            case calibration_method::lp_norm:
+                return "lp_norm p=" + trimmed(search.power);
+        }
+        return "unknown";
+    }
+
+private:
+    static std::string trimmed(double v) {
+        std::string s = std::to_string(v);
+        while (!s.empty() && s.back() == '0') s.pop_back();
+        if (!s.empty() && s.back() == '.') s.pop_back();
+        return s;
+    }
+};
+
+namespace detail {
+
+constexpr std::uint32_t next_power_of_two(std::uint32_t v) noexcept {
+    std::uint32_t p = 1;
+    while (p < v) p <<= 1;
+    return p;
+}
+
+}  // namespace detail
+
+/// Clipping range `c` chooses from histogram `h` (of magnitudes for entropy, of values otherwise) for quantizing
+/// to `range` with `sch`. Throws qnum::error if `h` is empty or of the wrong mode.
+inline clip_range calibrate(const histogram& h, const histogram_calibration& c, qrange range, const scheme& sch = {}) {
+    detail::require(!h.empty(), "histogram observer: no finite values observed yet");
+    detail::require(h.mode() == c.mode(), "calibrate: the histogram's mode does not fit the method");
+    const histogram_header& hd = h.header();
+    switch (c.method) {
+        case calibration_method::minmax:
+            break;
+        case calibration_method::percentile:
+            return percentile_range(h, c.percentile, sch.symmetric);
+        case calibration_method::entropy: {
+            const std::uint32_t levels = c.levels ? c.levels : entropy_levels(range, sch, hd.min >= 0.0f);
+            const float t = std::min(entropy_threshold(h, levels, c.flatten_zero_bin).threshold, hd.bmax);
+            return {std::max(hd.min, -t), std::min(hd.max, t)};
+        }
+        case calibration_method::pytorch_norm: {
+            const std::uint32_t dst =
+                c.dst_bins ? c.dst_bins : detail::next_power_of_two(static_cast<std::uint32_t>(range.levels()));
+            const norm_search_result r = pytorch_norm_search(h, dst);
+            // A grown grid extends past the data; never keep more than was observed. (A grid made by one batch is
+            // [min, max] exactly, and PyTorch's bounds are kept bit for bit.)
+            return {h.lo() < hd.min ? std::max(r.min, hd.min) : r.min,
+                    h.hi() > hd.max ? std::min(r.max, hd.max) : r.max};
+        }
+        case calibration_method::lp_norm:
+            return lp_search(h, range, sch, c.search).range;
+    }
+    return {hd.min, hd.max};
+}
+
+/// Observer that keeps a histogram and calibrates it with one method (PyTorch's HistogramObserver is
+/// histogram_observer(histogram_calibration::pytorch_norm(256)) with 2048 bins).
+class histogram_observer {
+public:
+    /// Throws qnum::error for a bad number of bins (see histogram) or settings (checked when calibrating).
+    explicit histogram_observer(histogram_calibration c = {}, std::uint32_t bins = 2048) : c_(c), h_(bins, c.mode()) {}
+    /// Restores an observer from its method and a saved histogram. Throws qnum::error for a histogram of the
+    /// wrong mode.
+    histogram_observer(histogram_calibration c, histogram h) : c_(c), h_(std::move(h)) {
+        detail::require(h_.mode() == c_.mode(), "histogram_observer: the histogram's mode does not fit the method");
+    }
+
+    /// Adds a batch (see histogram::observe).
+    void observe(strided_view<const float> x) { h_.observe(x); }
+    /// Adds what `other` observed (see histogram::merge). Throws qnum::error for a different method.
+    void merge(const histogram_observer& other) {
+        detail::require(other.c_.method == c_.method, "histogram_observer: merging observers of different methods");
+        h_.merge(other.h_);
+    }
+
+    const histogram& hist() const noexcept { return h_; }
+    const histogram_calibration& calibration() const noexcept { return c_; }
+
+    /// The clipping range of the method. Throws qnum::error before any finite value was observed.
+    clip_range calculate_range(qrange range, const scheme& sch = {}) const { return calibrate(h_, c_, range, sch); }
+    /// Parameters for the clipping range.
+    qparams calculate_qparams(qrange range, const scheme& sch = {}) const {
+        const clip_range r = calculate_range(range, sch);
+        return choose_qparams(r.min, r.max, range, sch);
+    }
+    template <class Format>
+    per_tensor<Format> params(const scheme& sch = {}) const {
+        return per_tensor<Format>(calculate_qparams(Format::range, sch));
+    }
+
+private:
+    histogram_calibration c_;
+    histogram h_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/observer_histogram.hpp ----
+// ---- begin qnum/observer_mixed.hpp ----
+// qnum — mixed observer: calibrates one tensor with several methods and keeps the best by a metric.
+//
+// It holds a value histogram (and a magnitude histogram when the entropy method is a candidate), computes every
+// candidate's parameters (histogram_observer's methods: min-max, percentiles, entropy, PyTorch's L2 search, L_p
+// search) and scores each by expected_error(): the mean |x - Q(x)|^p of quantizing the observed distribution with
+// those parameters (p = 2: MSE, so the best candidate also has the best SQNR). Ties keep the earlier candidate.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace qnum {
+
+/// One candidate's outcome.
+struct candidate_score {
+    std::string name;  ///< the method, e.g. "percentile 99.99"
+    clip_range range;  ///< its clipping range
+    qparams params;    ///< its parameters
+    double error;      ///< the metric: mean |x - Q(x)|^p over the observed distribution
+};
+
+/// Candidates the mixed observer tries by default.
+inline std::vector<histogram_calibration> default_candidates() {
+    return {histogram_calibration::minmax(),
+            histogram_calibration::percentile_of(99.9),
+            histogram_calibration::percentile_of(99.99),
+            histogram_calibration::percentile_of(99.999),
+            histogram_calibration::entropy(),
+            histogram_calibration::pytorch_norm(),
+            histogram_calibration::lp_norm()};
+}
+
+/// Observer that picks, per tensor, the best of several calibration methods by the L_p error.
+class mixed_observer {
+public:
+    /// Throws qnum::error for no candidates, metric_power <= 0 or a bad number of bins.
+    explicit mixed_observer(std::vector<histogram_calibration> candidates = default_candidates(),
+                            double metric_power = 2.0, std::uint32_t bins = 2048)
+        : candidates_(std::move(candidates)),
+          power_(metric_power),
+          values_(bins),
+          magnitudes_(bins, histogram_mode::magnitudes) {
+        detail::require(!candidates_.empty(), "mixed_observer: no candidates");
+        detail::require(power_ > 0.0, "mixed_observer: the metric's power must be > 0");
+        for (const auto& c : candidates_)
+            needs_magnitudes_ = needs_magnitudes_ || c.mode() == histogram_mode::magnitudes;
+    }
+
+    /// Adds a batch to the histograms.
+    void observe(strided_view<const float> x) {
+        values_.observe(x);
+        if (needs_magnitudes_) magnitudes_.observe(x);
+    }
+    /// Adds what `other` observed (see histogram::merge). Throws qnum::error if the bins differ.
+    void merge(const mixed_observer& other) {
+        values_.merge(other.values_);
+        if (needs_magnitudes_ && other.needs_magnitudes_) magnitudes_.merge(other.magnitudes_);
+    }
+
+    const histogram& values() const noexcept { return values_; }
+    const histogram& magnitudes() const noexcept { return magnitudes_; }
+
+    /// Every candidate's range, parameters and error. Throws qnum::error before any finite value was observed.
+    std::vector<candidate_score> evaluate(qrange range, const scheme& sch = {}) const {
+        std::vector<candidate_score> out;
+        for (const auto& c : candidates_) {
+            const histogram& h = c.mode() == histogram_mode::magnitudes ? magnitudes_ : values_;
+            const clip_range r = calibrate(h, c, range, sch);
+            const qparams p = choose_qparams(r.min, r.max, range, sch);
+            out.push_back({c.name(), r, p, expected_error(values_, p, range, power_)});
+        }
+        return out;
+    }
+    /// The candidate with the smallest error.
+    candidate_score best(qrange range, const scheme& sch = {}) const {
+        std::vector<candidate_score> all = evaluate(range, sch);
+        std::size_t b = 0;
+        for (std::size_t i = 1; i < all.size(); ++i)
+            if (all[i].error < all[b].error) b = i;
+        return all[b];
+    }
+    qparams calculate_qparams(qrange range, const scheme& sch = {}) const { return best(range, sch).params; }
+    template <class Format>
+    per_tensor<Format> params(const scheme& sch = {}) const {
+        return per_tensor<Format>(calculate_qparams(Format::range, sch));
+    }
+
+private:
+    std::vector<histogram_calibration> candidates_;
+    double power_;
+    histogram values_, magnitudes_;
+    bool needs_magnitudes_ = false;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/observer_mixed.hpp ----
+// ---- begin qnum/observer_moving_average.hpp ----
+// qnum — moving-average min-max observers (PyTorch MovingAverageMinMaxObserver and
+// MovingAveragePerChannelMinMaxObserver): an exponential moving average of each batch's extremes,
+//     first batch:  avg = batch extreme
+//     later:        avg = avg + c * (batch extreme - avg)      (float32, each operation rounded, as PyTorch does)
+// with averaging constant c (0.01 by default). Batches without finite values (empty, all NaN) leave the average
+// unchanged; their non-finite values are counted. Parameters come from choose_qparams(avg min, avg max).
+//
+// Merging is order dependent by nature: merge(a, b) is the state after a's batches followed by b's. It is exact in
+// real arithmetic: with n = b.batches and b's first batch extreme f_b,
+//     avg = avg_b + (1 - c)^n (avg_a - f_b)
+// (evaluated in double, so it can differ from a sequential float32 pass by a few units in the last place).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace qnum {
+
+/// State of a moving-average min-max observer. Plain and trivially copyable.
+struct moving_average_state {
+    float min = std::numeric_limits<float>::infinity();         ///< averaged minimum (+inf before any batch)
+    float max = -std::numeric_limits<float>::infinity();        ///< averaged maximum
+    float first_min = std::numeric_limits<float>::infinity();   ///< first batch's minimum (makes merging exact)
+    float first_max = -std::numeric_limits<float>::infinity();  ///< first batch's maximum
+    float averaging_constant = 0.01f;                           ///< c in (0, 1]
+    std::uint64_t batches = 0;                                  ///< batches that moved the average
+    std::uint64_t count = 0;                                    ///< finite values observed
+    std::uint64_t nonfinite = 0;                                ///< NaN and +-inf values skipped
+    constexpr bool empty() const noexcept { return batches == 0; }
+};
+static_assert(std::is_trivially_copyable_v<moving_average_state>, "moving_average_state must be trivially copyable");
+
+namespace detail {
+
+inline void check_averaging_constant(float c) {
+    detail::require(c > 0.0f && c <= 1.0f, "moving-average observer: averaging constant must be in (0, 1]");
+}
+
+// avg + c * (x - avg), rounded after each operation like PyTorch's float32 tensor ops (no fused multiply-add).
+inline float ema_step(float avg, float x, float c) noexcept { return avg + fp_barrier(c * fp_barrier(x - avg)); }
+
+inline float ema_merge(float avg_a, float avg_b, float first_b, double decay) noexcept {
+    return static_cast<float>(static_cast<double>(avg_b) +
+                              decay * (static_cast<double>(avg_a) - static_cast<double>(first_b)));
+}
+
+}  // namespace detail
+
+/// Moves `s` by one batch with statistics `b` (see the file comment).
+inline void update(moving_average_state& s, const minmax_state& b) noexcept {
+    s.count += b.count;
+    s.nonfinite += b.nonfinite;
+    if (b.empty()) return;
+    if (s.batches == 0) {
+        s.min = s.first_min = b.min;
+        s.max = s.first_max = b.max;
+    } else {
+        s.min = detail::ema_step(s.min, b.min, s.averaging_constant);
+        s.max = detail::ema_step(s.max, b.max, s.averaging_constant);
+    }
+    ++s.batches;
+}
+
+/// State after the batches of `a` followed by those of `b` (see the file comment). Throws qnum::error if their
+/// averaging constants differ.
+inline moving_average_state merge(const moving_average_state& a, const moving_average_state& b) {
+    detail::require(a.averaging_constant == b.averaging_constant,
+                    "moving-average observer: merging observers with different averaging constants");
+    moving_average_state m = b.empty() ? a : b;
+    m.count = a.count + b.count;
+    m.nonfinite = a.nonfinite + b.nonfinite;
+    if (a.empty() || b.empty()) return m;
+    const double decay = std::pow(1.0 - static_cast<double>(a.averaging_constant), static_cast<double>(b.batches));
+    m.min = detail::ema_merge(a.min, b.min, b.first_min, decay);
+    m.max = detail::ema_merge(a.max, b.max, b.first_max, decay);
+    m.first_min = a.first_min;
+    m.first_max = a.first_max;
+    m.batches = a.batches + b.batches;
+    return m;
+}
+
+/// Parameters for the averaged range. Throws qnum::error before any batch with a finite value.
+inline qparams calculate_qparams(const moving_average_state& s, qrange range, const scheme& sch = {}) {
+    detail::require(!s.empty(), "observer: no finite values observed yet");
+    return choose_qparams(s.min, s.max, range, sch);
+}
+
+/// Per-tensor moving-average min-max observer.
+class moving_average_minmax_observer {
+public:
+    /// Throws qnum::error unless 0 < averaging_constant <= 1.
+    explicit moving_average_minmax_observer(float averaging_constant = 0.01f) {
+        detail::check_averaging_constant(averaging_constant);
+        s_.averaging_constant = averaging_constant;
+    }
+    /// Restores an observer from a saved state (validated).
+    explicit moving_average_minmax_observer(const moving_average_state& s) : s_(s) {
+        detail::check_averaging_constant(s.averaging_constant);
+    }
+
+    /// Adds a batch: one average step with the batch's finite extremes.
+    void observe(strided_view<const float> x) { update(s_, observe_minmax(x)); }
+    /// Appends what `other` observed after what this observer observed (see merge()).
+    void merge(const moving_average_minmax_observer& other) { s_ = qnum::merge(s_, other.s_); }
+    const moving_average_state& state() const noexcept { return s_; }
+
+    qparams calculate_qparams(qrange range, const scheme& sch = {}) const {
+        return qnum::calculate_qparams(s_, range, sch);
+    }
+    template <class Format>
+    per_tensor<Format> params(const scheme& sch = {}) const {
+        return per_tensor<Format>(calculate_qparams(Format::range, sch));
+    }
+
+private:
+    moving_average_state s_;
+};
+
+/// Per-channel moving-average min-max observer along any axis; each channel averages its own batch extremes.
+class per_channel_moving_average_minmax_observer {
+public:
+    /// Throws qnum::error unless 0 < averaging_constant <= 1.
+    explicit per_channel_moving_average_minmax_observer(std::size_t axis, float averaging_constant = 0.01f)
+        : axis_(axis), c_(averaging_constant) {
+        detail::check_averaging_constant(c_);
+    }
+    /// Restores an observer from saved per-channel states (validated: one averaging constant).
+    per_channel_moving_average_minmax_observer(std::size_t axis, std::vector<moving_average_state> states)
+        : axis_(axis), states_(std::move(states)) {
+        detail::require(!states_.empty(), "per-channel moving-average observer: no states given");
+        c_ = states_.front().averaging_constant;
+        detail::check_averaging_constant(c_);
+        for (const auto& s : states_)
+            detail::require(s.averaging_constant == c_, "per-channel moving-average observer: mixed constants");
+    }
+
+    /// Adds a batch. Throws qnum::error if the axis does not exist or its extent differs from earlier batches.
+    void observe(strided_view<const float> x) {
+        detail::require(axis_ < x.rank(), "per-channel moving-average observer: axis out of range for the view");
+        const auto channels = static_cast<std::size_t>(x.extent(axis_));
+        if (states_.empty()) {
+            moving_average_state init;
+            init.averaging_constant = c_;
+            states_.assign(channels, init);
+        }
+        detail::require(channels == states_.size(),
+                        "per-channel moving-average observer: number of channels differs from earlier batches");
+        std::vector<minmax_state> batch(channels);
+        accumulate_minmax_per_channel(batch.data(), x, axis_);
+        for (std::size_t c = 0; c < channels; ++c) update(states_[c], batch[c]);
+    }
+
+    /// Appends what `other` observed (per channel, see merge()). Throws qnum::error for a different axis, constant
+    /// or number of channels.
+    void merge(const per_channel_moving_average_minmax_observer& other) {
+        detail::require(other.axis_ == axis_ && other.c_ == c_,
+                        "per-channel moving-average observer: merging observers of different axes or constants");
+        if (other.states_.empty()) return;
+        if (states_.empty()) {
+            states_ = other.states_;
+            return;
+        }
+        detail::require(other.states_.size() == states_.size(),
+                        "per-channel moving-average observer: merging observers with different numbers of channels");
+        for (std::size_t c = 0; c < states_.size(); ++c) states_[c] = qnum::merge(states_[c], other.states_[c]);
+    }
+
+    std::size_t axis() const noexcept { return axis_; }
+    std::size_t channels() const noexcept { return states_.size(); }
+    const std::vector<moving_average_state>& states() const noexcept { return states_; }
+
+    /// One (scale, zero point) per channel. Throws qnum::error before any batch, or if a channel has no finite value.
+    std::vector<qparams> calculate_qparams(qrange range, const scheme& sch = {}) const {
+        detail::require(!states_.empty(), "per-channel moving-average observer: no batch observed yet");
+        std::vector<qparams> out;
+        out.reserve(states_.size());
+        for (const auto& s : states_) out.push_back(qnum::calculate_qparams(s, range, sch));
+        return out;
+    }
+    template <class Format>
+    per_channel<Format> params(const scheme& sch = {}) const {
+        return detail::make_per_channel<Format>(calculate_qparams(Format::range, sch), axis_);
+    }
+
+private:
+    std::size_t axis_;
+    float c_ = 0.01f;
+    std::vector<moving_average_state> states_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/observer_moving_average.hpp ----
+// ---- begin qnum/observer_mse.hpp ----
+// qnum — clipping search on the raw data (for weights, which are available whole): the range r * [min, max],
+// r = 1, 1 - 1/K, ..., 1/K (MQBench / Horizon MSEObserver candidates), whose parameters minimize the mean
+// |x - Q(x)|^p over the data itself, per tensor or per channel along any axis.
+//
+// Error spec: e = (x / scale - q) * scale with q the clamped, half-to-even rounded code (kernels/observe), the same
+// float on every ISA; e^p is accumulated in double into four partial sums by element index mod 4, combined as
+// (s0 + s1) + (s2 + s3), and divided by the number of finite values — so the chosen parameters do not depend on
+// the SIMD level. Non-finite values are skipped. Cost: K passes over the data (per channel: over its slice).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+
+namespace qnum {
+
+namespace detail {
+
+// Mean |e|^p over n contiguous values (see the file comment); `finite` = number of finite values among them.
+inline double mean_clip_error(const float* x, std::size_t n, std::uint64_t finite, qparams p, qrange range,
+                              double power) {
+    constexpr std::size_t chunk = 1024;
+    std::array<float, chunk> e;
+    std::array<double, 4> acc{0.0, 0.0, 0.0, 0.0};
+    const auto lo = static_cast<float>(range.min - p.zero_point), hi = static_cast<float>(range.max - p.zero_point);
+    // chunk is a multiple of 4, so element start + i always feeds partial sum i mod 4
+    auto accumulate = [&](std::size_t m, auto norm) {
+        std::size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+            acc[0] += norm(e[i]);
+            acc[1] += norm(e[i + 1]);
+            acc[2] += norm(e[i + 2]);
+            acc[3] += norm(e[i + 3]);
+        }
+        for (; i < m; ++i) acc[i & 3] += norm(e[i]);
+    };
+    for (std::size_t start = 0; start < n; start += chunk) {
+        const std::size_t m = std::min(chunk, n - start);
+        clip_errors(x + start, m, p.scale, lo, hi, e.data());
+        if (power == 2.0)
+            accumulate(m, [](float v) { return static_cast<double>(v) * v; });
+        else if (power == 1.0)
+            accumulate(m, [](float v) { return static_cast<double>(std::fabs(v)); });
+        else
+            accumulate(m, [power](float v) { return std::pow(std::fabs(static_cast<double>(v)), power); });
+    }
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) / static_cast<double>(finite);
+}
+
+// The search over n contiguous values.
+inline search_result mse_search_contiguous(const float* x, std::size_t n, qrange range, const scheme& sch,
+                                           const clip_search& opt) {
+    const minmax_state s = observe_minmax(strided_view<const float>(x, n));
+    detail::require(!s.empty(), "mse_search: no finite values");
+    return ratio_search(s.min, s.max, range, sch, opt,
+                        [&](const qparams& p) { return mean_clip_error(x, n, s.count, p, range, opt.power); });
+}
+
+// Copies the elements of v (row-major) into out.
+inline void gather(strided_view<const float> v, std::vector<float>& out) {
+    out.resize(v.size());
+    std::size_t keep = no_axis;
+    const auto [c] = coalesce(keep, v);
+    const std::size_t last = c.rank() - 1;
+    const auto n = static_cast<std::size_t>(c.extent(last));
+    float* dst = out.data();
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            for (std::size_t i = 0; i < n; ++i)
+                *dst++ = c.data()[off[0] + static_cast<std::ptrdiff_t>(i) * c.stride(last)];
+        },
+        c);
+}
+
+}  // namespace detail
+
+/// Mean |x - Q(x)|^p over the finite values of x quantized with `p` in `range` (the error spec of the file
+/// comment). Throws qnum::error for invalid parameters, power <= 0 or no finite value.
+inline double quantization_error(strided_view<const float> x, qparams p, qrange range, double power = 2.0) {
+    validate(p, range);
+    detail::require(power > 0.0, "quantization_error: the norm's power must be > 0");
+    const minmax_state s = observe_minmax(x);
+    detail::require(!s.empty(), "quantization_error: no finite values");
+    std::vector<float> buffer;
+    const float* data = x.data();
+    if (!x.is_contiguous()) detail::gather(x, buffer), data = buffer.data();
+    return detail::mean_clip_error(data, x.size(), s.count, p, range, power);
+}
+
+/// Per-tensor clipping search on the data (see the file comment). Throws qnum::error if x has no finite value or
+/// the options are invalid.
+inline search_result mse_search(strided_view<const float> x, qrange range, const scheme& sch = {},
+                                const clip_search& opt = {}) {
+    detail::check_search(opt);
+    std::vector<float> buffer;
+    const float* data = x.data();
+    if (!x.is_contiguous()) detail::gather(x, buffer), data = buffer.data();
+    return detail::mse_search_contiguous(data, x.size(), range, sch, opt);
+}
+
+/// Per-channel clipping search: one search per slice along `axis`. Throws qnum::error for a bad axis, a channel
+/// without finite values, or invalid options.
+inline std::vector<search_result> mse_search_per_channel(strided_view<const float> x, std::size_t axis, qrange range,
+                                                         const scheme& sch = {}, const clip_search& opt = {}) {
+    detail::check_search(opt);
+    detail::require(axis < x.rank(), "mse_search_per_channel: axis out of range for the view");
+    std::vector<search_result> out;
+    std::vector<float> buffer;
+    dims shape = x.shape();
+    shape[axis] = 1;
+    for (std::ptrdiff_t c = 0; c < x.extent(axis); ++c) {
+        const strided_view<const float> slice(x.data() + c * x.stride(axis), x.rank(), shape, x.strides());
+        detail::gather(slice, buffer);
+        out.push_back(detail::mse_search_contiguous(buffer.data(), buffer.size(), range, sch, opt));
+    }
+    return out;
+}
+
+/// mse_search_per_channel() as validated per-channel parameters of a compile-time format.
+template <class Format>
+per_channel<Format> mse_search_per_channel(strided_view<const float> x, std::size_t axis, const scheme& sch = {},
+                                           const clip_search& opt = {}) {
+    std::vector<qparams> p;
+    for (const auto& r : mse_search_per_channel(x, axis, Format::range, sch, opt)) p.push_back(r.params);
+    return detail::make_per_channel<Format>(p, axis);
+}
+
+}  // namespace qnum
+
+// ---- end qnum/observer_mse.hpp ----
+// ---- begin qnum/packing.hpp ----
+// qnum — packing 4-bit and 2-bit codes several to a byte, and unpacking them (two's complement for signed codes).
+//
+// Orders (for 4-bit, "nibble" = 4 bits; for 2-bit the same idea with 2-bit fields):
+//   bit_order::low_first:  element 2i is in bits 0..3 of byte i, element 2i+1 in bits 4..7
+//                          (ONNX int4/uint4, PyTorch quint4x2, most GPU int4 weight formats)
+//   bit_order::high_first: element 2i is in bits 4..7, element 2i+1 in bits 0..3 (reading order of the hex dump)
+// For 2-bit codes, low_first puts element 4i+k in bits 2k..2k+1; high_first puts it in bits 6-2k..7-2k.
+// A last, partial byte has its unused fields zero.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+namespace qnum {
+
+/// Where the first element of each byte goes.
+enum class bit_order : std::uint8_t { low_first, high_first };
+
+/// Bytes needed to hold n codes of `Bits` bits.
+template <int Bits>
+constexpr std::size_t packed_size(std::size_t n) noexcept {
+    static_assert(Bits == 2 || Bits == 4, "qnum: packing supports 2- and 4-bit codes");
+    constexpr std::size_t per_byte = 8 / Bits;
+    return (n + per_byte - 1) / per_byte;
+}
+
+/// Packs n codes (int8_t for signed, uint8_t for unsigned; each must fit in `Bits` bits, checked in debug builds)
+/// into packed_size<Bits>(n) bytes.
+template <int Bits, class T>
+void pack(const T* codes, std::size_t n, std::uint8_t* packed, bit_order order = bit_order::low_first) {
+    static_assert(Bits == 2 || Bits == 4, "qnum: packing supports 2- and 4-bit codes");
+    static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>, "qnum: pack int8_t or uint8_t");
+    constexpr int per_byte = 8 / Bits;
+    constexpr unsigned mask = (1u << Bits) - 1u;
+    for (std::size_t byte = 0; byte < packed_size<Bits>(n); ++byte) {
+        unsigned value = 0;
+        for (int k = 0; k < per_byte; ++k) {
+            const std::size_t i = byte * per_byte + static_cast<std::size_t>(k);
+            if (i >= n) break;
+            if constexpr (std::is_signed_v<T>)
+                QNUM_ASSERT(codes[i] >= -(1 << (Bits - 1)) && codes[i] < (1 << (Bits - 1)));
+            else
+                QNUM_ASSERT(codes[i] < (1 << Bits));
+            const int shift = order == bit_order::low_first ? k * Bits : (per_byte - 1 - k) * Bits;
+            value |= (static_cast<unsigned>(codes[i]) & mask) << shift;
+        }
+        packed[byte] = static_cast<std::uint8_t>(value);
+    }
+}
+
+/// Unpacks n codes written by pack<Bits>() with the same order; signed T sign-extends each field.
+template <int Bits, class T>
+void unpack(const std::uint8_t* packed, std::size_t n, T* codes, bit_order order = bit_order::low_first) {
+    static_assert(Bits == 2 || Bits == 4, "qnum: packing supports 2- and 4-bit codes");
+    static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>,
+                  "qnum: unpack to int8_t or uint8_t");
+    constexpr std::size_t per_byte = 8 / Bits;
+    constexpr unsigned mask = (1u << Bits) - 1u;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t k = i % per_byte;
+        const auto shift = static_cast<unsigned>(order == bit_order::low_first ? k * Bits : (per_byte - 1 - k) * Bits);
+        const unsigned field = (packed[i / per_byte] >> shift) & mask;
+        if constexpr (std::is_signed_v<T>)
+            codes[i] = static_cast<T>(static_cast<int>(field ^ (1u << (Bits - 1))) - (1 << (Bits - 1)));  // sign-extend
+        else
+            codes[i] = static_cast<T>(field);
+    }
+}
+
+}  // namespace qnum
+
+// ---- end qnum/packing.hpp ----
+// ---- begin qnum/quantize.hpp ----
+// qnum — quantize, dequantize and fake-quantize arrays and strided views, per tensor, per channel or per group.
+//
+// The element-wise contract is in kernels/quantize/scalar.hpp (the specification):
+//   q = clamp(R(x (/) scale) + zero_point, qmin, qmax),  x' = float(q - zero_point) * scale,
+// NaN -> zero_point, +-inf -> qmax/qmin. Contiguous runs use the xsimd kernel of the architecture this translation
+// unit is compiled for; results are bit-identical to the scalar reference (limit_isa(isa::scalar) forces it).
+// Inputs and outputs must not overlap, except that fake_quantize may run in place on identical views.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+// ---- begin qnum/kernels/quantize/scalar.hpp ----
+// qnum — quantize / dequantize / fake-quantize: the scalar reference, which is the specification.
+//
+//   quantize:      q = clamp(R(x (/) scale) + zero_point, qmin, qmax)
+//   dequantize:    x = float(q - zero_point) * scale                     (one rounding)
+//   fake-quantize: y = float(quantize(x) - zero_point) * scale
+//
+// where (/) is IEEE division (scale_op::divide) or multiplication by the float reciprocal 1.0f / scale
+// (scale_op::multiply_by_reciprocal), and R is the rounding mode. R is applied before the zero point is added, in
+// float, so the sum is exact. Non-finite inputs: NaN quantizes to the zero point (real 0); +inf and -inf saturate to
+// qmax and qmin, like every other out-of-range value. SIMD kernels must match these functions bit for bit.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum {
+
+/// How quantization divides by the scale; the two differ in the last bit of x/scale and so, near ties, in q.
+enum class scale_op : std::uint8_t {
+    divide,                  ///< x / scale (ONNX QuantizeLinear, TFLite reference kernels)
+    multiply_by_reciprocal,  ///< x * (1.0f / scale) (PyTorch quantize_per_tensor and fake_quantize, XNNPACK)
+};
+
+namespace detail {
+
+/// Parameters of one element, with the reciprocal precomputed for scale_op::multiply_by_reciprocal.
+struct element_params {
+    float scale;
+    float inv_scale;
+    std::int32_t zero_point;
+};
+
+/// Quantizes one value with Format's range (see the file comment). `index` feeds stochastic rounding.
+template <class Format, scale_op Op, class Rounding>
+inline std::int32_t quantize_element(float x, const element_params& p, const Rounding& r, std::uint64_t index) {
+    float v = Op == scale_op::divide ? x / p.scale : x * p.inv_scale;
+    if (std::isnan(v)) return p.zero_point;
+    v = r(v, index);
+    const float lo = static_cast<float>(Format::min - p.zero_point);
+    const float hi = static_cast<float>(Format::max - p.zero_point);
+    v = v < lo ? lo : (v > hi ? hi : v);
+    return static_cast<std::int32_t>(v) + p.zero_point;
+}
+
+/// Dequantizes one code.
+inline float dequantize_element(std::int32_t q, float scale, std::int32_t zero_point) {
+    return static_cast<float>(q - zero_point) * scale;
+}
+
+/// The same (scale, zero point) for every element of a run.
+struct uniform_params {
+    element_params p;
+    explicit uniform_params(qparams q) : p{q.scale, 1.0f / q.scale, q.zero_point} {}
+    element_params at(std::size_t) const noexcept { return p; }
+    uniform_params advanced(std::size_t) const noexcept { return *this; }
+};
+
+/// A different (scale, zero point) for each element of a run, read from contiguous arrays (e.g. per-channel
+/// parameters along the innermost axis).
+struct varying_params {
+    const float* scales;
+    const std::int32_t* zero_points;
+    element_params at(std::size_t i) const noexcept { return {scales[i], 1.0f / scales[i], zero_points[i]}; }
+    varying_params advanced(std::size_t k) const noexcept { return {scales + k, zero_points + k}; }
+};
+
+/// Reference run kernels over n elements with element strides (which may be any value).
+template <class Format, scale_op Op, class Rounding, class Params>
+void quantize_run_scalar(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs,
+                         std::size_t n, const Params& params, const Rounding& r, std::uint64_t index0) {
+    using storage = typename Format::storage;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        q[pos * qs] = static_cast<storage>(quantize_element<Format, Op>(x[pos * xs], params.at(i), r, index0 + i));
+    }
+}
+
+template <class Storage, class Params>
+void dequantize_run_scalar(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
+                           const Params& params) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        const element_params p = params.at(i);
+        x[pos * xs] = dequantize_element(q[pos * qs], p.scale, p.zero_point);
+    }
+}
+
+template <class Format, scale_op Op, class Rounding, class Params>
+void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
+                              const Params& params, const Rounding& r, std::uint64_t index0) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        const element_params p = params.at(i);
+        y[pos * ys] =
+            dequantize_element(quantize_element<Format, Op>(x[pos * xs], p, r, index0 + i), p.scale, p.zero_point);
+    }
+}
+
+}  // namespace detail
+}  // namespace qnum
+
+// ---- end qnum/kernels/quantize/scalar.hpp ----
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/quantize/xsimd.hpp ----
+// qnum — quantize / dequantize / fake-quantize with xsimd on the architecture this translation unit is compiled for
+// (xsimd::default_arch: SSE2 on baseline x86-64, AVX2 with -mavx2 -mfma, AVX-512 with -mavx512bw, NEON on AArch64).
+// These kernels are memory-bound, so the compile-time architecture is enough; each equals kernels/quantize/scalar.hpp
+// bit for bit. They process whole batches and return how many elements they handled; callers finish the tail with
+// the scalar reference.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+
 
 QNUM_INTRINSICS_BEGIN
 
