@@ -1,0 +1,129 @@
+// qnum — GEMM microkernels for AVX2: pmaddubsw + pmaddwd for 8-bit when it provably cannot saturate, an exact
+// widening pmaddwd kernel for 8-bit otherwise, and pmaddwd for 16-bit.
+//
+// The maddubs hazard: pmaddubsw adds two u8 x s8 products into a *saturating* int16, so 255 * -128 * 2 = -65280
+// becomes -32768 and the GEMM is silently wrong. qnum's strategy: the driver measures the operands (A per row block
+// while computing its row sums, B once at packing) and uses pmaddubsw only when 2 * max(u) * max|s| <= 32767, e.g.
+// 7-bit weights (|B| <= 64) with any uint8 activations; otherwise it runs gemm_avx2_widen8, which sign/zero-extends
+// both operands to int16 and uses pmaddwd (exact; its only wrap case, -32768 * -32768 * 2, cannot occur with 8-bit
+// inputs). Both therefore equal the scalar reference bit for bit. The kernels cover a 32-column panel as two halves
+// of 16 columns, each a full sweep over K.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "qnum/cpu.hpp"
+#include "qnum/gemm_pack.hpp"
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+QNUM_INTRINSICS_BEGIN
+
+/// pmaddubsw + pmaddwd(1): exact only when no int16 pair sum saturates (the driver checks the operand ranges).
+template <class TA, class TB>
+struct gemm_avx2_maddubs {
+    static constexpr int mr = 4, acc_per_row = 2, b_regs = 2;
+    QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) { return _mm256_set1_epi32(raw); }
+    QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) {
+        b[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
+        b[1] = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32));
+    }
+    QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (int v = 0; v < 2; ++v) {
+            const __m256i pairs = gemm_traits<TA, TB>::a_unsigned ? _mm256_maddubs_epi16(a, b[v])
+                                                                  : _mm256_maddubs_epi16(b[v], a);
+            acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pairs, ones));
+        }
+    }
+    QNUM_TARGET_AVX2 static void finish(const __m256i* acc, std::int32_t* out) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), acc[0]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), acc[1]);
+    }
+};
+
+/// 8-bit operands widened to int16, then pmaddwd: exact for every input. Accumulates pairs (k0k1, k2k3) per column
+/// and adds them at the end.
+template <class TA, class TB>
+struct gemm_avx2_widen8 {
+    static constexpr int mr = 2, acc_per_row = 4, b_regs = 4;
+    QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) {
+        const __m128i bytes = _mm_cvtsi32_si128(raw);
+        const __m128i wide = std::is_signed_v<TA> ? _mm_cvtepi8_epi16(bytes) : _mm_cvtepu8_epi16(bytes);
+        return _mm256_broadcastq_epi64(wide);
+    }
+    QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) {
+        for (int q = 0; q < 4; ++q) {
+            const __m128i bytes = _mm_load_si128(reinterpret_cast<const __m128i*>(p + 16 * q));
+            b[q] = std::is_signed_v<typename gemm_traits<TA, TB>::packed> ? _mm256_cvtepi8_epi16(bytes)
+                                                                          : _mm256_cvtepu8_epi16(bytes);
+        }
+    }
+    QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
+        for (int q = 0; q < 4; ++q) acc[q] = _mm256_add_epi32(acc[q], _mm256_madd_epi16(a, b[q]));
+    }
+    QNUM_TARGET_AVX2 static void finish(const __m256i* acc, std::int32_t* out) {
+        for (int h = 0; h < 2; ++h) {  // [c0 c1 c4 c5 | c2 c3 c6 c7] -> columns in order
+            const __m256i sums = _mm256_hadd_epi32(acc[2 * h], acc[2 * h + 1]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * h), _mm256_permute4x64_epi64(sums, 0xD8));
+        }
+    }
+};
+
+/// 16-bit: pmaddwd on (k0, k1) pairs. Its single wrap case (-32768 * -32768 * 2) wraps modulo 2^32 like the reference.
+template <class TA, class TB>
+struct gemm_avx2_madd16 {
+    static constexpr int mr = 4, acc_per_row = 2, b_regs = 2;
+    QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) { return _mm256_set1_epi32(raw); }
+    QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) { gemm_avx2_maddubs<TA, TB>::load_b(p, b); }
+    QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
+        for (int v = 0; v < 2; ++v) acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(a, b[v]));
+    }
+    QNUM_TARGET_AVX2 static void finish(const __m256i* acc, std::int32_t* out) {
+        gemm_avx2_maddubs<TA, TB>::finish(acc, out);
+    }
+};
+
+/// The AVX2 microkernel for a policy above; same contract as gemm_kernel_scalar (MR <= Policy::mr rows).
+template <int MR, class TA, class TB, class Policy>
+QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda,
+                                       const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail,
+                                       std::int32_t* tile) {
+    constexpr int n_acc = Policy::acc_per_row;
+    const std::size_t row_bytes = lda * sizeof(TA);
+    for (int half = 0; half < 2; ++half) {
+        __m256i acc[MR][n_acc];
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+            for (int v = 0; v < n_acc; ++v) acc[r][v] = _mm256_setzero_si256();
+        const char* ap = reinterpret_cast<const char*>(a);
+        const char* bp = reinterpret_cast<const char*>(b) + 64 * half;
+        __m256i bv[Policy::b_regs];
+        for (std::size_t g = 0; g < groups; ++g, ap += 4, bp += 128) {
+            Policy::load_b(bp, bv);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; ++r) {
+                std::int32_t raw;
+                std::memcpy(&raw, ap + r * row_bytes, 4);
+                Policy::mac(acc[r], Policy::prep_a(raw), bv);
+            }
+        }
+        if (a_tail) {
+            Policy::load_b(bp, bv);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; ++r) Policy::mac(acc[r], Policy::prep_a(a_tail[r]), bv);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) Policy::finish(acc[r], tile + r * 32 + 16 * half);
+    }
+}
+
+QNUM_INTRINSICS_END
+
+}  // namespace qnum::detail
+#endif

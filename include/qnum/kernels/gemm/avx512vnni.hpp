@@ -1,0 +1,80 @@
+// qnum — GEMM microkernel for AVX-512 VNNI: one vpdpbusd (8-bit) or vpdpwssd (16-bit) per 16 x 4 (or 16 x 2) block.
+//
+// Tile MR x 32: 2 * MR zmm accumulators, the 128-byte packed B group loaded once as two zmm and reused by every row,
+// 4 bytes of each A row broadcast (folded into the instruction's {1to16} memory operand). vpdpbusd / vpdpwssd do not
+// saturate: products are exact and sums wrap modulo 2^32, the same integers as the scalar kernel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "qnum/cpu.hpp"
+#include "qnum/gemm_pack.hpp"
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+QNUM_INTRINSICS_BEGIN
+
+template <class TA, class TB>
+QNUM_TARGET_AVX512VNNI inline __m512i gemm_dot_vnni(__m512i acc, __m512i a, __m512i b) {
+    using traits = gemm_traits<TA, TB>;
+    if constexpr (traits::group == 2)
+        return _mm512_dpwssd_epi32(acc, a, b);
+    else if constexpr (traits::a_unsigned)
+        return _mm512_dpbusd_epi32(acc, a, b);  // A unsigned, packed B signed
+    else
+        return _mm512_dpbusd_epi32(acc, b, a);  // packed B + 128 unsigned, A signed
+}
+
+inline std::int32_t gemm_load4(const void* p) noexcept {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+/// tile (MR x 32, row stride 32) = the sum over `groups` k-groups of A rows x packed panel b, plus a last group
+/// whose A bytes are a_tail[r] when a_tail is non-null. Same contract as gemm_kernel_scalar.
+template <int MR, class TA, class TB>
+QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA* a, std::size_t lda,
+                                                   const typename gemm_traits<TA, TB>::packed* b,
+                                                   const std::int32_t* a_tail, std::int32_t* tile) {
+    __m512i acc[MR][2];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    const char* ap = reinterpret_cast<const char*>(a);
+    const std::size_t row_bytes = lda * sizeof(TA);
+    const char* bp = reinterpret_cast<const char*>(b);
+    for (std::size_t g = 0; g < groups; ++g, ap += 4, bp += 128) {
+        const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
+        _mm_prefetch(bp + 1024, _MM_HINT_T0);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));
+            acc[r][0] = gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
+            acc[r][1] = gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+        }
+    }
+    if (a_tail) {
+        const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m512i av = _mm512_set1_epi32(a_tail[r]);
+            acc[r][0] = gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
+            acc[r][1] = gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+        _mm512_store_si512(tile + r * 32, acc[r][0]);
+        _mm512_store_si512(tile + r * 32 + 16, acc[r][1]);
+    }
+}
+
+QNUM_INTRINSICS_END
+
+}  // namespace qnum::detail
+#endif

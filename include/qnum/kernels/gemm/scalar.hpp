@@ -1,0 +1,67 @@
+// qnum — GEMM scalar reference (the specification) and the portable microkernel on the packed layout.
+//
+// Specification: C[i][j] = sum_k (A[i][k] - za) * (B[k][j] - zb), computed exactly. With an int32 accumulator the
+// result is that exact value, which gemm() guarantees fits by rejecting K * max|A - za| * max|B - zb| > 2^31 - 1;
+// with int64 it always fits. Every SIMD kernel must produce the same integers bit for bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "qnum/gemm_pack.hpp"
+
+namespace qnum {
+
+/// Reference GEMM on unpacked operands: C (M x N, row stride ldc, element Acc = int32_t or int64_t) =
+/// (A - za)(B - zb) exactly, A row-major M x K (row stride lda), B K x N or N x K per `layout` (row stride ldb).
+/// Slow and obviously correct: the specification the packed SIMD kernels are tested against. Results that do not fit
+/// Acc wrap modulo 2^bits (gemm() rejects such inputs instead).
+template <class Acc, class TA, class TB>
+void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, std::size_t lda, std::int32_t a_zero_point,
+                    const TB* b, std::size_t ldb, b_layout layout, std::int32_t b_zero_point, Acc* c, std::size_t ldc) {
+    static_assert(std::is_same_v<Acc, std::int32_t> || std::is_same_v<Acc, std::int64_t>, "qnum: Acc is int32/int64");
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            std::int64_t sum = 0;
+            for (std::size_t kk = 0; kk < k; ++kk) {
+                const std::int64_t bv = layout == b_layout::k_by_n ? b[kk * ldb + j] : b[j * ldb + kk];
+                sum += (std::int64_t{a[i * lda + kk]} - a_zero_point) * (bv - b_zero_point);
+            }
+            c[i * ldc + j] = static_cast<Acc>(static_cast<std::uint64_t>(sum));
+        }
+}
+
+namespace detail {
+
+/// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (from `a`,
+/// row stride lda) times the packed panel `b`, plus, when a_tail is non-null, one last group whose A bytes are
+/// a_tail[r] (zero-padded). Sums wrap modulo 2^32 exactly like vpdpbusd / vpdpwssd / pmaddwd.
+template <int MR, class TA, class TB>
+void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda,
+                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile) {
+    constexpr int g_size = gemm_traits<TA, TB>::group;
+    constexpr std::size_t nr = gemm_nr;
+    std::uint32_t acc[MR][nr] = {};
+    auto step = [&](int r, const TA* av, const typename gemm_traits<TA, TB>::packed* bg) {
+        for (std::size_t c = 0; c < nr; ++c) {
+            std::uint32_t s = 0;
+            for (int e = 0; e < g_size; ++e)
+                s += static_cast<std::uint32_t>(std::int32_t{av[e]} * std::int32_t{bg[c * g_size + e]});
+            acc[r][c] += s;
+        }
+    };
+    for (std::size_t g = 0; g < groups; ++g)
+        for (int r = 0; r < MR; ++r) step(r, a + r * lda + g * g_size, b + g * nr * g_size);
+    if (a_tail)
+        for (int r = 0; r < MR; ++r) {
+            TA av[g_size];
+            std::memcpy(av, a_tail + r, sizeof(av));
+            step(r, av, b + groups * nr * g_size);
+        }
+    for (int r = 0; r < MR; ++r)
+        for (std::size_t c = 0; c < nr; ++c) tile[r * nr + c] = static_cast<std::int32_t>(acc[r][c]);
+}
+
+}  // namespace detail
+}  // namespace qnum

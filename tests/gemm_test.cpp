@@ -1,0 +1,278 @@
+// GEMM: every dispatch level bit-exact against the scalar reference for all type pairs, shapes 1..67 and large ones,
+// odd strides, unaligned pointers, worst-case values (the pmaddubsw saturation hazard), int64 accumulation, output
+// stages, threading, and bad input.
+#include <doctest/doctest.h>
+
+#include <qnum/gemm.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace {
+
+#if defined(QNUM_TEST_SANITIZED)
+constexpr int kSweepStride = 6;
+#else
+constexpr int kSweepStride = 1;
+#endif
+
+std::vector<qnum::isa> levels() {
+    std::vector<qnum::isa> out;
+    for (auto l : {qnum::isa::scalar, qnum::isa::avx2, qnum::isa::avx512, qnum::isa::avx512_vnni})
+        if (qnum::cpu_supports(l)) out.push_back(l);
+    return out;
+}
+
+struct isa_guard {
+    explicit isa_guard(qnum::isa l) { qnum::limit_isa(l); }
+    ~isa_guard() { qnum::unlimit_isa(); }
+};
+
+template <class T>
+void fill(std::vector<T>& v, std::mt19937& rng, std::int32_t lo, std::int32_t hi) {
+    std::uniform_int_distribution<std::int32_t> d(lo, hi);
+    for (auto& x : v) x = static_cast<T>(d(rng));
+}
+
+// Runs one gemm at the current dispatch level on buffers offset by `misalign` elements, checks against the reference.
+template <class Acc, class TA, class TB>
+void check_case(std::size_t m, std::size_t n, std::size_t k, std::mt19937& rng, std::int32_t a_lo, std::int32_t a_hi,
+                std::int32_t b_lo, std::int32_t b_hi, std::int32_t za, std::int32_t zb, qnum::b_layout layout,
+                std::size_t pad, std::size_t misalign) {
+    const std::size_t lda = k + pad, ldb = (layout == qnum::b_layout::k_by_n ? n : k) + pad, ldc = n + pad;
+    const std::size_t b_rows = layout == qnum::b_layout::k_by_n ? k : n;
+    std::vector<TA> a(misalign + m * lda);
+    std::vector<TB> b(b_rows * ldb);
+    fill(a, rng, a_lo, a_hi);
+    fill(b, rng, b_lo, b_hi);
+    std::vector<Acc> want(m * ldc, 7), got(misalign + m * ldc, 7);
+    qnum::reference_gemm<Acc>(m, n, k, a.data() + misalign, lda, za, b.data(), ldb, layout, zb, want.data(), ldc);
+    const qnum::packed_matrix_b<TA, TB> packed(b.data(), k, n, ldb, layout, zb);
+    qnum::gemm<Acc>(m, a.data() + misalign, lda, za, packed, qnum::output_stage::store<Acc>{got.data() + misalign, ldc});
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            if (want[i * ldc + j] != got[misalign + i * ldc + j]) {
+                FAIL_CHECK("mismatch at (" << i << "," << j << ") m=" << m << " n=" << n << " k=" << k << " isa="
+                                           << qnum::isa_name(qnum::best_isa()) << " want=" << want[i * ldc + j]
+                                           << " got=" << got[misalign + i * ldc + j]);
+                return;
+            }
+}
+
+// Shapes: every M, N and K in 1..67 (each with the other two random), plus a few large ones.
+template <class TA, class TB>
+void sweep(std::int32_t a_lo, std::int32_t a_hi, std::int32_t b_lo, std::int32_t b_hi, std::int32_t zp_span) {
+    for (auto level : levels()) {
+        isa_guard guard(level);
+        std::mt19937 rng(1234);
+        std::uniform_int_distribution<int> dim(1, 67), zp(-zp_span, zp_span), coin(0, 1), pad(0, 5);
+        for (int which = 0; which < 3; ++which)
+            for (int v = 1; v <= 67; v += kSweepStride) {
+                std::size_t s[3] = {std::size_t(dim(rng)), std::size_t(dim(rng)), std::size_t(dim(rng))};
+                s[which] = std::size_t(v);
+                check_case<std::int32_t, TA, TB>(s[0], s[1], s[2], rng, a_lo, a_hi, b_lo, b_hi, zp(rng), zp(rng),
+                                                 coin(rng) ? qnum::b_layout::k_by_n : qnum::b_layout::n_by_k,
+                                                 std::size_t(pad(rng)), std::size_t(coin(rng)));
+            }
+        // Large: several row blocks and panels, K remainder, odd strides (int64 for 16-bit A: K * 2^22 > 2^31).
+        using big_acc = std::conditional_t<sizeof(TA) == 2, std::int64_t, std::int32_t>;
+        check_case<big_acc, TA, TB>(203, 131, 1029, rng, a_lo, a_hi, b_lo, b_hi, 3, -2, qnum::b_layout::n_by_k,
+                                         3, 1);
+        if (!QNUM_DEBUG_CHECKS && kSweepStride == 1)
+            check_case<big_acc, TA, TB>(300, 96, 4099, rng, a_lo, a_hi, b_lo, b_hi, 1, 1, qnum::b_layout::k_by_n,
+                                             0, 0);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("reference gemm: a hand-computed 2x2 with zero points") {
+    const std::uint8_t a[] = {1, 2, 3, 4, 5, 6};    // 2x3
+    const std::int8_t b[] = {1, -1, 0, 2, -3, 1};   // 3x2
+    std::int32_t c[4];
+    qnum::reference_gemm<std::int32_t>(2, 2, 3, a, 3, 1, b, 2, qnum::b_layout::k_by_n, 1, c, 2);
+    // (A - 1)(B - 1): rows [0 1 2], [3 4 5]; B-1 = [[0 -2] [-1 1] [-4 0]]
+    CHECK(c[0] == -9);
+    CHECK(c[1] == 1);
+    CHECK(c[2] == -24);
+    CHECK(c[3] == -2);
+}
+
+TEST_CASE("gemm u8s8: all levels bit-exact vs reference") {
+    sweep<std::uint8_t, std::int8_t>(0, 255, -128, 127, 20);
+    sweep<std::uint8_t, std::int8_t>(0, 255, -64, 64, 0);  // the AVX2 pmaddubsw path is provably safe here
+}
+TEST_CASE("gemm s8s8: all levels bit-exact vs reference") {
+    sweep<std::int8_t, std::int8_t>(-128, 127, -128, 127, 20);
+    sweep<std::int8_t, std::int8_t>(-64, 64, -128, 127, 0);  // pmaddubsw path (A is the signed operand)
+}
+TEST_CASE("gemm u8u8: all levels bit-exact vs reference") { sweep<std::uint8_t, std::uint8_t>(0, 255, 0, 255, 128); }
+TEST_CASE("gemm s16s16: all levels bit-exact vs reference") {
+    sweep<std::int16_t, std::int16_t>(-2000, 2000, -2000, 2000, 100);
+}
+TEST_CASE("gemm s16s8: all levels bit-exact vs reference") {
+    sweep<std::int16_t, std::int8_t>(-32768, 32767, -128, 127, 0);
+}
+
+TEST_CASE("gemm: worst-case values, including the pmaddubsw saturation hazard") {
+    for (auto level : levels()) {
+        isa_guard guard(level);
+        CAPTURE(qnum::isa_name(level));
+        const std::size_t m = 9, n = 40, k = 1027;
+        // All-255 x all-(-128): a pmaddubsw pair would saturate to -32768 instead of -65280.
+        std::vector<std::uint8_t> a(m * k, 255);
+        std::vector<std::int8_t> b(k * n, -128);
+        std::vector<std::int32_t> c(m * n);
+        qnum::gemm(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0,
+                   qnum::output_stage::store<>{c.data(), n});
+        for (auto v : c) REQUIRE(v == -255 * 128 * static_cast<std::int32_t>(k));
+        // s8s8 all -128 x all -128 (A in the signed slot, B + 128 = 0) and x all 127 (B + 128 = 255).
+        std::vector<std::int8_t> as(m * k, -128), bs(k * n, -128);
+        qnum::gemm(m, n, k, as.data(), k, 0, bs.data(), n, qnum::b_layout::k_by_n, 0,
+                   qnum::output_stage::store<>{c.data(), n});
+        for (auto v : c) REQUIRE(v == 128 * 128 * static_cast<std::int32_t>(k));
+        std::fill(bs.begin(), bs.end(), std::int8_t{127});
+        qnum::gemm(m, n, k, as.data(), k, 0, bs.data(), n, qnum::b_layout::k_by_n, 0,
+                   qnum::output_stage::store<>{c.data(), n});
+        for (auto v : c) REQUIRE(v == -128 * 127 * static_cast<std::int32_t>(k));
+        // u8u8 255 x 255 with zero points 0: fits int32 for K = 1027.
+        std::vector<std::uint8_t> bu(k * n, 255);
+        qnum::gemm(m, n, k, a.data(), k, 0, bu.data(), n, qnum::b_layout::k_by_n, 0,
+                   qnum::output_stage::store<>{c.data(), n});
+        for (auto v : c) REQUIRE(v == 255 * 255 * static_cast<std::int32_t>(k));
+        // Largest maddubs-safe magnitudes: 255 x -64 (2 * 255 * 64 = 32640 <= 32767).
+        std::fill(b.begin(), b.end(), std::int8_t{-64});
+        qnum::gemm(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0,
+                   qnum::output_stage::store<>{c.data(), n});
+        for (auto v : c) REQUIRE(v == -255 * 64 * static_cast<std::int32_t>(k));
+    }
+}
+
+TEST_CASE("gemm int64 accumulation: full-range s16s16 with long K is exact") {
+    for (auto level : levels()) {
+        isa_guard guard(level);
+        CAPTURE(qnum::isa_name(level));
+        const std::size_t m = 5, n = 33, k = 4097;
+        std::vector<std::int16_t> a(m * k, -32768), b(k * n, -32768);
+        std::vector<std::int64_t> c(m * n);
+        qnum::gemm<std::int64_t>(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0,
+                                 qnum::output_stage::store<std::int64_t>{c.data(), n});
+        for (auto v : c) REQUIRE(v == 4097 * (std::int64_t{1} << 30));
+        std::mt19937 rng(7);
+        check_case<std::int64_t, std::int16_t, std::int16_t>(13, 45, 3001, rng, -32768, 32767, -32768, 32767, 5, -3,
+                                                             qnum::b_layout::n_by_k, 1, 1);
+        check_case<std::int64_t, std::uint8_t, std::int8_t>(13, 45, 301, rng, 0, 255, -128, 127, 5, -3,
+                                                            qnum::b_layout::k_by_n, 0, 0);
+        check_case<std::int64_t, std::int16_t, std::int8_t>(7, 35, 999, rng, -32768, 32767, -128, 127, 0, 0,
+                                                            qnum::b_layout::k_by_n, 2, 0);
+    }
+}
+
+TEST_CASE("gemm output stages: bias, clamp, dequantize per channel, requantize through any requantizer") {
+    const std::size_t m = 19, n = 37, k = 50;
+    std::mt19937 rng(3);
+    std::vector<std::uint8_t> a(m * k);
+    std::vector<std::int8_t> b(n * k);
+    fill(a, rng, 0, 255);
+    fill(b, rng, -128, 127);
+    std::vector<std::int32_t> raw(m * n), bias(n);
+    fill(bias, rng, -5000, 5000);
+    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, 128, b.data(), k, qnum::b_layout::n_by_k, 0, raw.data(),
+                                       n);
+    const qnum::packed_matrix_b<std::uint8_t, std::int8_t> w(b.data(), k, n, k, qnum::b_layout::n_by_k);
+    namespace os = qnum::output_stage;
+
+    std::vector<std::int32_t> c(m * n);
+    qnum::gemm(m, a.data(), k, 128, w, os::chain(os::bias{bias.data()}, os::clamp{0, 20000}, os::store<>{c.data(), n}));
+    for (std::size_t i = 0; i < m * n; ++i)
+        REQUIRE(c[i] == std::min<std::int32_t>(20000, std::max<std::int32_t>(0, raw[i] + bias[i % n])));
+
+    std::vector<float> scales(n), f(m * n);
+    for (std::size_t j = 0; j < n; ++j) scales[j] = 0.001f * static_cast<float>(j + 1);
+    qnum::gemm(m, a.data(), k, 128, w, os::dequantize{f.data(), n, scales.data(), n});
+    for (std::size_t i = 0; i < m * n; ++i) REQUIRE(f[i] == static_cast<float>(raw[i]) * scales[i % n]);
+
+    // A test-local requantizer with the requantize.hpp interface: out = clamp(zp + acc / (channel + 1)).
+    struct mock_requantizer {
+        void apply(const std::int32_t* acc, std::int8_t* out, std::size_t count, std::size_t channel0) const {
+            for (std::size_t i = 0; i < count; ++i) {
+                const std::int32_t v = 3 + acc[i] / static_cast<std::int32_t>(channel0 + i + 1);
+                out[i] = static_cast<std::int8_t>(std::min(127, std::max(-128, v)));
+            }
+        }
+    } req;
+    std::vector<std::int8_t> q(m * n);
+    qnum::gemm(m, a.data(), k, 128, w, os::requantize_to(req, q.data(), n));
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            REQUIRE(q[i * n + j] == std::min(127, std::max(-128, 3 + raw[i * n + j] / static_cast<std::int32_t>(j + 1))));
+}
+
+TEST_CASE("gemm threading: std::threads and a user parallel-for give the reference result") {
+    const std::size_t m = 70, n = 300, k = 129;
+    std::mt19937 rng(11);
+    std::vector<std::int8_t> a(m * k), b(k * n);
+    fill(a, rng, -128, 127);
+    fill(b, rng, -128, 127);
+    std::vector<std::int32_t> want(m * n), got(m * n);
+    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0, want.data(),
+                                       n);
+    const qnum::packed_matrix_b<std::int8_t, std::int8_t> w(b.data(), k, n, n);
+    qnum::gemm_options opt;
+    opt.threads = 3;
+    qnum::gemm(m, a.data(), k, 0, w, qnum::output_stage::store<>{got.data(), n}, opt);
+    CHECK(got == want);
+    std::fill(got.begin(), got.end(), 0);
+    std::size_t calls = 0, tasks_seen = 0;
+    opt.parallel_for = [&](std::size_t tasks, const std::function<void(std::size_t)>& body) {
+        ++calls;
+        tasks_seen = tasks;
+        for (std::size_t t = tasks; t-- > 0;) body(t);  // any order
+    };
+    qnum::gemm(m, a.data(), k, 0, w, qnum::output_stage::store<>{got.data(), n}, opt);
+    CHECK(got == want);
+    CHECK(calls == 1);
+    CHECK(tasks_seen > 1);
+}
+
+TEST_CASE("gemm bad input: null pointers, short strides, K too large for int32") {
+    std::vector<std::uint8_t> a(64, 1);
+    std::vector<std::int8_t> b(64, 1);
+    std::vector<std::int32_t> c(64);
+    namespace os = qnum::output_stage;
+    using packed = qnum::packed_matrix_b<std::uint8_t, std::int8_t>;
+    CHECK_THROWS_AS(packed(nullptr, 4, 4, 4), qnum::error);
+    CHECK_THROWS_AS(packed(b.data(), 4, 8, 7), qnum::error);                          // ldb < N
+    CHECK_THROWS_AS(packed(b.data(), 8, 4, 7, qnum::b_layout::n_by_k), qnum::error);  // ldb < K
+    const packed w(b.data(), 8, 8, 8);
+    CHECK_THROWS_AS(qnum::gemm(4, static_cast<const std::uint8_t*>(nullptr), 8, 0, w, os::store<>{c.data(), 8}),
+                    qnum::error);
+    CHECK_THROWS_AS(qnum::gemm(4, a.data(), 7, 0, w, os::store<>{c.data(), 8}), qnum::error);  // lda < K
+    CHECK_THROWS_AS(qnum::gemm(4, a.data(), 8, 0, w, os::store<>{nullptr, 8}), qnum::error);
+    CHECK_THROWS_AS(qnum::gemm(4, a.data(), 8, 0, w, os::store<>{c.data(), 7}), qnum::error);  // ldc < N
+    CHECK_THROWS_AS(qnum::gemm(4, a.data(), 8, 0, w, os::dequantize{nullptr, 8, nullptr, 1}), qnum::error);
+    CHECK_NOTHROW(qnum::gemm(0, static_cast<const std::uint8_t*>(nullptr), 0, 0, w, os::store<>{nullptr, 8}));
+
+    // s16s16 with int32: full-range operands overflow already at K = 2; the int64 variant accepts them.
+    std::vector<std::int16_t> a16(2 * 3, -32768), b16(3 * 2, -32768);
+    std::vector<std::int64_t> c64(4);
+    CHECK_THROWS_AS(qnum::gemm(2, 2, 3, a16.data(), 3, 0, b16.data(), 2, qnum::b_layout::k_by_n, 0,
+                               os::store<>{c.data(), 2}),
+                    qnum::error);
+    CHECK_NOTHROW(qnum::gemm<std::int64_t>(2, 2, 3, a16.data(), 3, 0, b16.data(), 2, qnum::b_layout::k_by_n, 0,
+                                           os::store<std::int64_t>{c64.data(), 2}));
+    CHECK(c64[0] == 3 * (std::int64_t{1} << 30));
+    // Moderate int16 values are fine with int32: 1000 * 1000 * 2000 < 2^31.
+    std::vector<std::int16_t> a2(2000, 1000), b2(2000, -1000);
+    CHECK_NOTHROW(qnum::gemm(1, 1, 2000, a2.data(), 2000, 0, b2.data(), 1, qnum::b_layout::k_by_n, 0,
+                             os::store<>{c.data(), 1}));
+    CHECK(c[0] == -2000000000);
+    // u8s8: the limit is K * 255 * 128 (zero points 0) — 65793; beyond it int32 is refused.
+    std::vector<std::uint8_t> al(70000, 255);
+    std::vector<std::int8_t> bl(70000, -128);
+    CHECK_THROWS_AS(qnum::gemm(1, 1, 70000, al.data(), 70000, 0, bl.data(), 1, qnum::b_layout::k_by_n, 0,
+                               os::store<>{c.data(), 1}),
+                    qnum::error);
+}
