@@ -273,10 +273,14 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         alignas(64) std::int32_t tile[8 * nr];
         alignas(64) std::int64_t tile64[std::is_same_v<Acc, std::int64_t> ? 8 * nr : 1];
         alignas(64) Acc out_row[nr];
+        alignas(64) std::uint32_t col_term32[nr];  // za * colsum - K za zb, modulo 2^32, zero past N
         std::int64_t col_term[nr];
         for (std::size_t p = p_begin; p < p_end; ++p) {
             const std::size_t j0 = p * nr, nc = std::min(nr, n - j0);
-            for (std::size_t c = 0; c < nc; ++c) col_term[c] = detail::gemm_wrap_mul(za, colsum[j0 + c]);
+            for (std::size_t c = 0; c < nr; ++c) {
+                col_term[c] = c < nc ? detail::gemm_wrap_mul(za, colsum[j0 + c]) : 0;
+                col_term32[c] = static_cast<std::uint32_t>(col_term[c]) - static_cast<std::uint32_t>(k_za_zb);
+            }
             const packed* panel = b.panel(p);
             for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
                 const std::size_t rows = std::min(mr, i_end - i0);
@@ -289,15 +293,16 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                         std::memcpy(last, a_tile + r * lda + full_groups * g_size, tail * sizeof(TA));
                         std::memcpy(a_tail + r, last, 4);
                     }
+                for (std::size_t r = 0; r < rows; ++r) output_stage::try_prefetch(stage, i0 + r, j0, nc);
                 if constexpr (std::is_same_v<Acc, std::int32_t>) {
                     fn(full_groups, a_tile, lda, panel, tail ? a_tail : nullptr, tile);
                     for (std::size_t r = 0; r < rows; ++r) {
+                        // In place, fixed 32 columns so it vectorises; wraps modulo 2^32 like the kernels.
                         const std::uint32_t rt = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
-                        for (std::size_t c = 0; c < nc; ++c)
-                            out_row[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(tile[r * nr + c]) - rt -
-                                                                   static_cast<std::uint32_t>(col_term[c]) +
-                                                                   static_cast<std::uint32_t>(k_za_zb));
-                        stage(out_row, i0 + r, j0, nc);
+                        std::int32_t* row = tile + r * nr;
+                        for (std::size_t c = 0; c < nr; ++c)
+                            row[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(row[c]) - rt - col_term32[c]);
+                        stage(row, i0 + r, j0, nc);
                     }
                 } else {
                     std::fill_n(tile64, rows * nr, std::int64_t{0});

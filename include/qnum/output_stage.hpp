@@ -3,7 +3,8 @@
 // gemm() hands every stage a row segment of the exact, zero-point-corrected accumulators:
 //   stage(Acc* acc, std::size_t row, std::size_t col0, std::size_t n)   — columns [col0, col0 + n) of output row `row`
 // (col0 is also the output channel of acc[0]), and calls stage.check(m, n) once before any work, where checks throw
-// qnum::error. Stages that transform (bias, clamp) modify acc in place; terminal stages (store, requantize,
+// qnum::error. A stage may also offer prefetch(row, col0, n): gemm calls it for every row of a tile before computing
+// the tile, so the output lines are being fetched while the kernel runs (otherwise the stores stall on misses). Stages that transform (bias, clamp) modify acc in place; terminal stages (store, requantize,
 // dequantize) write the output. chain(s1, s2, ...) runs several in order. Any type with that shape is a stage.
 #pragma once
 
@@ -19,6 +20,19 @@
 
 namespace qnum::output_stage {
 
+/// Prefetches n output elements at p for writing (a hint; compiles to nothing where unsupported).
+template <class T>
+inline void prefetch_for_write(const T* p, std::size_t n) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    const char* bytes = reinterpret_cast<const char*>(p);
+    for (std::size_t off = 0; off < n * sizeof(T); off += 64) __builtin_prefetch(bytes + off, 1, 3);
+    __builtin_prefetch(bytes + n * sizeof(T) - 1, 1, 3);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 /// Stores the raw accumulators (int32_t or int64_t) to C (row stride ldc >= N).
 template <class Acc = std::int32_t>
 struct store {
@@ -28,8 +42,12 @@ struct store {
         detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
         detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
     }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const { prefetch_for_write(c + row * ldc + col0, n); }
     void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
-        std::memcpy(c + row * ldc + col0, acc, n * sizeof(Acc));
+        if (n == 32)  // the usual full tile row: a fixed-size copy the compiler inlines
+            std::memcpy(c + row * ldc + col0, acc, 32 * sizeof(Acc));
+        else
+            std::memcpy(c + row * ldc + col0, acc, n * sizeof(Acc));
     }
 };
 
@@ -71,6 +89,7 @@ struct requantize {
         detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
         detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
     }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const { prefetch_for_write(c + row * ldc + col0, n); }
     template <class Acc>
     void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
         static_assert(std::is_same_v<Acc, std::int32_t>, "qnum: requantize takes int32 accumulators");
@@ -97,6 +116,7 @@ struct dequantize {
         detail::require(scales != nullptr && (n_scales == 1 || n_scales == n),
                         "gemm: dequantize needs 1 or N scales");
     }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const { prefetch_for_write(c + row * ldc + col0, n); }
     template <class Acc>
     void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
         float* out = c + row * ldc + col0;
@@ -107,6 +127,13 @@ struct dequantize {
     }
 };
 
+/// Calls s.prefetch(row, col0, n) when the stage has one.
+template <class S>
+auto try_prefetch(const S& s, std::size_t row, std::size_t col0, std::size_t n) -> decltype(s.prefetch(row, col0, n)) {
+    s.prefetch(row, col0, n);
+}
+inline void try_prefetch(...) {}
+
 /// Several stages applied in order (transforming ones first, a terminal one last).
 template <class... Stages>
 struct chain {
@@ -114,6 +141,9 @@ struct chain {
     explicit chain(Stages... s) : stages(std::move(s)...) {}
     void check(std::size_t m, std::size_t n) const {
         std::apply([&](const auto&... s) { (s.check(m, n), ...); }, stages);
+    }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        std::apply([&](const auto&... s) { (try_prefetch(s, row, col0, n), ...); }, stages);
     }
     template <class Acc>
     void operator()(Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
