@@ -276,3 +276,62 @@ TEST_CASE("gemm bad input: null pointers, short strides, K too large for int32")
                                os::store<>{c.data(), 1}),
                     qnum::error);
 }
+
+// ---- differential tests against other libraries on the same inputs (when built with them) -------------------------
+#if defined(QNUM_TEST_DNNL)
+#include <oneapi/dnnl/dnnl.h>
+
+TEST_CASE("gemm vs oneDNN dnnl_gemm_u8s8s32 / dnnl_gemm_s8s8s32 (with zero points)") {
+    std::mt19937 rng(99);
+    std::uniform_int_distribution<int> dim(1, 130);
+    for (int trial = 0; trial < 40; ++trial) {
+        const std::size_t m = std::size_t(dim(rng)), n = std::size_t(dim(rng)), k = std::size_t(dim(rng)) * 3;
+        std::vector<std::uint8_t> au(m * k);
+        std::vector<std::int8_t> as(m * k), b(k * n);
+        fill(au, rng, 0, 255);
+        fill(as, rng, -128, 127);
+        fill(b, rng, -128, 127);
+        const int za = trial % 3 == 0 ? 0 : 1 + trial, zb = trial % 4 == 0 ? 0 : trial - 20;
+        const std::int32_t co = 0;
+        std::vector<std::int32_t> want(m * n), got(m * n);
+        REQUIRE(dnnl_gemm_u8s8s32('N', 'N', 'F', dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), 1.0f, au.data(),
+                                  dnnl_dim_t(k), std::uint8_t(za), b.data(), dnnl_dim_t(n), std::int8_t(zb), 0.0f,
+                                  want.data(), dnnl_dim_t(n), &co) == dnnl_success);
+        qnum::gemm(m, n, k, au.data(), k, za, b.data(), n, qnum::b_layout::k_by_n, zb,
+                   qnum::output_stage::store<>{got.data(), n});
+        REQUIRE(got == want);
+        REQUIRE(dnnl_gemm_s8s8s32('N', 'N', 'F', dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), 1.0f, as.data(),
+                                  dnnl_dim_t(k), std::int8_t(za), b.data(), dnnl_dim_t(n), std::int8_t(zb), 0.0f,
+                                  want.data(), dnnl_dim_t(n), &co) == dnnl_success);
+        qnum::gemm(m, n, k, as.data(), k, za, b.data(), n, qnum::b_layout::k_by_n, zb,
+                   qnum::output_stage::store<>{got.data(), n});
+        REQUIRE(got == want);
+    }
+}
+#endif
+
+#if defined(QNUM_TEST_GEMMLOWP)
+#include <gemmlowp/public/gemmlowp.h>
+
+TEST_CASE("gemm u8u8 vs gemmlowp (offsets = -zero points)") {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> dim(1, 90), zp(0, 255);
+    gemmlowp::GemmContext context;
+    for (int trial = 0; trial < 20; ++trial) {
+        const int m = dim(rng), n = dim(rng), k = dim(rng);
+        const int za = zp(rng), zb = zp(rng);
+        std::vector<std::uint8_t> a(std::size_t(m * k)), b(std::size_t(k * n));
+        fill(a, rng, 0, 255);
+        fill(b, rng, 0, 255);
+        std::vector<std::int32_t> want(std::size_t(m * n)), got(std::size_t(m * n));
+        gemmlowp::MatrixMap<const std::uint8_t, gemmlowp::MapOrder::RowMajor> lhs(a.data(), m, k);
+        gemmlowp::MatrixMap<const std::uint8_t, gemmlowp::MapOrder::RowMajor> rhs(b.data(), k, n);
+        gemmlowp::MatrixMap<std::int32_t, gemmlowp::MapOrder::RowMajor> res(want.data(), m, n);
+        gemmlowp::GemmWithOutputPipeline<std::uint8_t, std::int32_t, gemmlowp::DefaultL8R8BitDepthParams>(
+            &context, lhs, rhs, &res, -za, -zb, std::make_tuple());
+        qnum::gemm(std::size_t(m), std::size_t(n), std::size_t(k), a.data(), std::size_t(k), za, b.data(),
+                   std::size_t(n), qnum::b_layout::k_by_n, zb, qnum::output_stage::store<>{got.data(), std::size_t(n)});
+        REQUIRE(got == want);
+    }
+}
+#endif
