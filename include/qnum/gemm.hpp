@@ -73,7 +73,7 @@ inline void thread_parallel_for(std::size_t tasks, unsigned threads, const std::
 
 template <class TA, class TB>
 using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, const typename gemm_traits<TA, TB>::packed*,
-                                const std::int32_t*, std::int32_t*);
+                                const std::int32_t*, std::int32_t*, const std::uint32_t*, const std::uint32_t*);
 
 /// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
 template <class TA, class TB>
@@ -155,6 +155,15 @@ void gemm_row_stats(const TA* row, std::size_t k, std::int64_t& sum, std::int32_
     sum = s;
     lo = mn;
     hi = mx;
+}
+
+/// Exact sum of one row of A (SIMD where available).
+template <class TA>
+std::int64_t gemm_row_sum(const TA* row, std::size_t k) {
+#if QNUM_HAS_X86_KERNELS
+    if (isa_enabled(isa::avx2)) return gemm_row_sum_avx2(row, k);
+#endif
+    return gemm_row_sum_scalar(row, k);
 }
 
 /// Min and max of A (M x K), for the 16-bit overflow checks.
@@ -252,13 +261,20 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
             row_term = rowterm_heap.data();
         }
         std::int32_t blk_lo = 0, blk_hi = 0;
-        for (std::size_t i = i_begin; i < i_end; ++i) {
-            std::int64_t s;
-            std::int32_t lo, hi;
-            detail::gemm_row_stats(a + i * lda, k, s, lo, hi);
-            row_term[i - i_begin] = detail::gemm_wrap_mul(zb + traits::delta, s);
-            blk_lo = i == i_begin ? lo : std::min(blk_lo, lo);
-            blk_hi = i == i_begin ? hi : std::max(blk_hi, hi);
+        if (kernels.has_fast) {  // the AVX2 pmaddubsw check needs the block's range as well
+            for (std::size_t i = i_begin; i < i_end; ++i) {
+                std::int64_t s;
+                std::int32_t lo, hi;
+                detail::gemm_row_stats(a + i * lda, k, s, lo, hi);
+                row_term[i - i_begin] = detail::gemm_wrap_mul(zb + traits::delta, s);
+                blk_lo = i == i_begin ? lo : std::min(blk_lo, lo);
+                blk_hi = i == i_begin ? hi : std::max(blk_hi, hi);
+            }
+        } else {
+            for (std::size_t i = i_begin; i < i_end; ++i)
+                row_term[i - i_begin] =
+                    zb + traits::delta == 0 ? 0
+                                            : detail::gemm_wrap_mul(zb + traits::delta, detail::gemm_row_sum(a + i * lda, k));
         }
         const detail::gemm_kernel_set<TA, TB>* set = &kernels.exact;
         if (kernels.has_fast) {
@@ -272,7 +288,6 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
 
         alignas(64) std::int32_t tile[8 * nr];
         alignas(64) std::int64_t tile64[std::is_same_v<Acc, std::int64_t> ? 8 * nr : 1];
-        alignas(64) Acc out_row[nr];
         alignas(64) std::uint32_t col_term32[nr];  // za * colsum - K za zb, modulo 2^32, zero past N
         std::int64_t col_term[nr];
         for (std::size_t p = p_begin; p < p_end; ++p) {
@@ -295,23 +310,21 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                     }
                 for (std::size_t r = 0; r < rows; ++r) output_stage::try_prefetch(stage, i0 + r, j0, nc);
                 if constexpr (std::is_same_v<Acc, std::int32_t>) {
-                    fn(full_groups, a_tile, lda, panel, tail ? a_tail : nullptr, tile);
-                    for (std::size_t r = 0; r < rows; ++r) {
-                        // In place, fixed 32 columns so it vectorises; wraps modulo 2^32 like the kernels.
-                        const std::uint32_t rt = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
-                        std::int32_t* row = tile + r * nr;
-                        for (std::size_t c = 0; c < nr; ++c)
-                            row[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(row[c]) - rt - col_term32[c]);
-                        stage(row, i0 + r, j0, nc);
-                    }
+                    // The kernel subtracts the correction in its epilogue (modulo 2^32, like its sums).
+                    std::uint32_t row_term32[8];
+                    for (std::size_t r = 0; r < rows; ++r)
+                        row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
+                    fn(full_groups, a_tile, lda, panel, tail ? a_tail : nullptr, tile, row_term32, col_term32);
+                    for (std::size_t r = 0; r < rows; ++r) stage(tile + r * nr, i0 + r, j0, nc);
                 } else {
+                    alignas(64) Acc out_row[nr];
                     std::fill_n(tile64, rows * nr, std::int64_t{0});
                     const std::size_t all_groups = full_groups + (tail ? 1 : 0);
                     for (std::size_t g0 = 0; g0 < all_groups; g0 += chunk_groups) {
                         const std::size_t g1 = std::min(all_groups, g0 + chunk_groups);
                         const bool last = g1 == all_groups && tail;
                         fn(g1 - g0 - (last ? 1 : 0), a_tile + g0 * g_size, lda, panel + g0 * nr * g_size,
-                           last ? a_tail : nullptr, tile);
+                           last ? a_tail : nullptr, tile, nullptr, nullptr);
                         for (std::size_t e = 0; e < rows * nr; ++e)
                             tile64[e] += chunk_wraps_high && tile[e] == std::numeric_limits<std::int32_t>::min()
                                              ? std::int64_t{1} << 31

@@ -12,7 +12,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "qnum/cpu.hpp"
 #include "qnum/gemm_pack.hpp"
@@ -93,7 +95,8 @@ struct gemm_avx2_madd16 {
 template <int MR, class TA, class TB, class Policy>
 QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda,
                                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail,
-                                       std::int32_t* tile) {
+                                       std::int32_t* tile, const std::uint32_t* row_term,
+                                       const std::uint32_t* col_term) {
     constexpr int n_acc = Policy::acc_per_row;
     const std::size_t row_bytes = lda * sizeof(TA);
     for (int half = 0; half < 2; ++half) {
@@ -121,6 +124,48 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) Policy::finish(acc[r], tile + r * 32 + 16 * half);
     }
+    if (row_term)
+        for (int r = 0; r < MR; ++r) {
+            const __m256i rt = _mm256_set1_epi32(static_cast<std::int32_t>(row_term[r]));
+            for (int q = 0; q < 4; ++q) {
+                __m256i* t = reinterpret_cast<__m256i*>(tile + r * 32 + 8 * q);
+                const __m256i ct = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_term + 8 * q));
+                _mm256_storeu_si256(t, _mm256_sub_epi32(_mm256_loadu_si256(t), _mm256_add_epi32(rt, ct)));
+            }
+        }
+}
+
+/// Exact sum of one row of A: psadbw for bytes (signed bytes biased by 128 first), pmaddwd by 1 for int16.
+template <class TA>
+QNUM_TARGET_AVX2 std::int64_t gemm_row_sum_avx2(const TA* row, std::size_t k) {
+    std::size_t i = 0;
+    std::int64_t total = 0;
+    if constexpr (sizeof(TA) == 1) {
+        const __m256i zero = _mm256_setzero_si256(), bias = _mm256_set1_epi8(static_cast<char>(0x80));
+        __m256i acc = _mm256_setzero_si256();  // 4 x uint64
+        for (; i + 32 <= k; i += 32) {
+            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + i));
+            if (std::is_signed_v<TA>) x = _mm256_xor_si256(x, bias);
+            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(x, zero));
+        }
+        alignas(32) std::int64_t lanes[4];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+        total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+        if (std::is_signed_v<TA>) total -= 128 * static_cast<std::int64_t>(i);
+    } else {
+        const __m256i ones = _mm256_set1_epi16(1);
+        while (i + 16 <= k) {
+            __m256i acc = _mm256_setzero_si256();  // 8 x int32; <= 4096 elements per chunk cannot overflow
+            for (std::size_t end = std::min(k - 15, i + 4096); i < end; i += 16)
+                acc = _mm256_add_epi32(
+                    acc, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + i)), ones));
+            alignas(32) std::int32_t lanes[8];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+            for (int l = 0; l < 8; ++l) total += lanes[l];
+        }
+    }
+    for (; i < k; ++i) total += row[i];
+    return total;
 }
 
 QNUM_INTRINSICS_END

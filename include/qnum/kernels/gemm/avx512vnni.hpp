@@ -40,11 +40,13 @@ inline std::int32_t gemm_load4(const void* p) noexcept {
 }
 
 /// tile (MR x 32, row stride 32) = the sum over `groups` k-groups of A rows x packed panel b, plus a last group
-/// whose A bytes are a_tail[r] when a_tail is non-null. Same contract as gemm_kernel_scalar.
+/// whose A bytes are a_tail[r] when a_tail is non-null, minus the row/column correction terms when given.
+/// Same contract as gemm_kernel_scalar.
 template <int MR, class TA, class TB>
 QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA* a, std::size_t lda,
                                                    const typename gemm_traits<TA, TB>::packed* b,
-                                                   const std::int32_t* a_tail, std::int32_t* tile) {
+                                                   const std::int32_t* a_tail, std::int32_t* tile,
+                                                   const std::uint32_t* row_term, const std::uint32_t* col_term) {
     __m512i acc[MR][2];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
@@ -68,6 +70,15 @@ QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA*
             const __m512i av = _mm512_set1_epi32(a_tail[r]);
             gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
             gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+        }
+    }
+    if (row_term) {
+        const __m512i c0 = _mm512_loadu_si512(col_term), c1 = _mm512_loadu_si512(col_term + 16);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m512i rt = _mm512_set1_epi32(static_cast<std::int32_t>(row_term[r]));
+            acc[r][0] = _mm512_sub_epi32(acc[r][0], _mm512_add_epi32(rt, c0));
+            acc[r][1] = _mm512_sub_epi32(acc[r][1], _mm512_add_epi32(rt, c1));
         }
     }
 #pragma GCC unroll 16

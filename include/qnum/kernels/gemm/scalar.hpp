@@ -36,10 +36,12 @@ namespace detail {
 
 /// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (from `a`,
 /// row stride lda) times the packed panel `b`, plus, when a_tail is non-null, one last group whose A bytes are
-/// a_tail[r] (zero-padded). Sums wrap modulo 2^32 exactly like vpdpbusd / vpdpwssd / pmaddwd.
+/// a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when those are non-null (the zero-point correction).
+/// Sums wrap modulo 2^32 exactly like vpdpbusd / vpdpwssd / pmaddwd.
 template <int MR, class TA, class TB>
 void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda,
-                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile) {
+                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile,
+                        const std::uint32_t* row_term, const std::uint32_t* col_term) {
     constexpr int g_size = gemm_traits<TA, TB>::group;
     constexpr std::size_t nr = gemm_nr;
     std::uint32_t acc[MR][nr] = {};
@@ -60,7 +62,21 @@ void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda,
             step(r, av, b + groups * nr * g_size);
         }
     for (int r = 0; r < MR; ++r)
-        for (std::size_t c = 0; c < nr; ++c) tile[r * nr + c] = static_cast<std::int32_t>(acc[r][c]);
+        for (std::size_t c = 0; c < nr; ++c)
+            tile[r * nr + c] = static_cast<std::int32_t>(row_term ? acc[r][c] - row_term[r] - col_term[c] : acc[r][c]);
+}
+
+/// Exact sum of one row of A (int32 partial sums over chunks that cannot overflow, then int64).
+template <class TA>
+std::int64_t gemm_row_sum_scalar(const TA* row, std::size_t k) noexcept {
+    std::int64_t s = 0;
+    for (std::size_t k0 = 0; k0 < k; k0 += 4096) {
+        const std::size_t k1 = k0 + 4096 < k ? k0 + 4096 : k;
+        std::int32_t part = 0;
+        for (std::size_t i = k0; i < k1; ++i) part += row[i];
+        s += part;
+    }
+    return s;
 }
 
 }  // namespace detail
