@@ -270,8 +270,8 @@ void bm_microkernel(benchmark::State& state) {
     const qnum::packed_matrix_b<TA, TB> packed(b.data(), k, 32, 32);
     alignas(64) std::int32_t tile[8 * 32];
     for (auto _ : state) {
-        qnum::detail::gemm_kernel_avx512vnni<8, TA, TB>(packed.groups(), a.data(), k, packed.panel(0), nullptr, tile, nullptr,
-                                                        nullptr);
+        qnum::detail::gemm_kernel_avx512vnni<8, TA, TB>(packed.groups(), a.data(), k, packed.panel(0), nullptr, tile, false,
+                                                        nullptr, nullptr);
         benchmark::DoNotOptimize(tile);
     }
     state.counters["GOPS"] = benchmark::Counter(2.0 * 8 * 32 * double(k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);

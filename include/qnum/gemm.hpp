@@ -24,6 +24,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -73,7 +74,8 @@ inline void thread_parallel_for(std::size_t tasks, unsigned threads, const std::
 
 template <class TA, class TB>
 using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, const typename gemm_traits<TA, TB>::packed*,
-                                const std::int32_t*, std::int32_t*, const std::uint32_t*, const std::uint32_t*);
+                                const std::int32_t*, std::int32_t*, bool, const std::uint32_t*,
+                                const std::uint32_t*);
 
 /// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
 template <class TA, class TB>
@@ -233,7 +235,9 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
     }
 
     const auto kernels = detail::select_gemm_kernels<TA, TB>();
-    const std::size_t full_groups = k / g_size, tail = k % g_size;
+    const std::size_t full_groups = k / g_size, tail = k % g_size, all_groups = full_groups + (tail ? 1 : 0);
+    // K block: 128 groups = a 16 KiB slice of a B panel, which stays in L1 across the row block's tiles.
+    constexpr std::size_t kc_groups = 128;
     const std::size_t panels = b.panels();
     // Row block: ~256 KiB of A, a multiple of 8 rows (every kernel's MR divides 8).
     std::size_t mc = std::max<std::size_t>(8, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
@@ -287,6 +291,10 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         const std::size_t mr = static_cast<std::size_t>(set->mr);
 
         alignas(64) std::int32_t tile[8 * nr];
+        // Accumulators of the whole row block when K is blocked (K > kc_groups groups), 64-byte aligned.
+        std::unique_ptr<std::int32_t[], detail::aligned_free> block_acc;
+        if (std::is_same_v<Acc, std::int32_t> && all_groups > kc_groups)
+            block_acc = detail::aligned_zeros<std::int32_t>((i_end - i_begin + mr) * nr);
         alignas(64) std::int64_t tile64[std::is_same_v<Acc, std::int64_t> ? 8 * nr : 1];
         alignas(64) std::uint32_t col_term32[nr];  // za * colsum - K za zb, modulo 2^32, zero past N
         std::int64_t col_term[nr];
@@ -297,34 +305,59 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                 col_term32[c] = static_cast<std::uint32_t>(col_term[c]) - static_cast<std::uint32_t>(k_za_zb);
             }
             const packed* panel = b.panel(p);
-            for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+            // One MR-row tile over k groups [g0, g1) (the last range takes the partial tail group), into `out`.
+            auto run_tile = [&](std::size_t i0, std::size_t g0, std::size_t g1, std::int32_t* out, bool accumulate,
+                                bool correct) {
                 const std::size_t rows = std::min(mr, i_end - i0);
-                const auto fn = set->fn[rows - 1];
                 const TA* a_tile = a + i0 * lda;
+                const bool with_tail = tail && g1 == all_groups;
                 std::int32_t a_tail[8];
-                if (tail)
+                if (with_tail)
                     for (std::size_t r = 0; r < rows; ++r) {
                         TA last[g_size] = {};
                         std::memcpy(last, a_tile + r * lda + full_groups * g_size, tail * sizeof(TA));
                         std::memcpy(a_tail + r, last, 4);
                     }
-                for (std::size_t r = 0; r < rows; ++r) output_stage::try_prefetch(stage, i0 + r, j0, nc);
-                if constexpr (std::is_same_v<Acc, std::int32_t>) {
-                    // The kernel subtracts the correction in its epilogue (modulo 2^32, like its sums).
-                    std::uint32_t row_term32[8];
-                    for (std::size_t r = 0; r < rows; ++r)
-                        row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
-                    fn(full_groups, a_tile, lda, panel, tail ? a_tail : nullptr, tile, row_term32, col_term32);
-                    for (std::size_t r = 0; r < rows; ++r) stage(tile + r * nr, i0 + r, j0, nc);
-                } else {
-                    alignas(64) Acc out_row[nr];
+                std::uint32_t row_term32[8];
+                for (std::size_t r = 0; r < rows; ++r)
+                    row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
+                set->fn[rows - 1](g1 - g0 - (with_tail ? 1 : 0), a_tile + g0 * g_size, lda, panel + g0 * nr * g_size,
+                                  with_tail ? a_tail : nullptr, out, accumulate, correct ? row_term32 : nullptr,
+                                  col_term32);
+            };
+            auto prefetch_rows = [&](std::size_t i0) {
+                for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
+                    output_stage::try_prefetch(stage, i0 + r, j0, nc);
+            };
+            if constexpr (std::is_same_v<Acc, std::int32_t>) {
+                if (all_groups <= kc_groups) {  // whole K per tile, stages straight from the L1 tile
+                    for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                        prefetch_rows(i0);
+                        run_tile(i0, 0, all_groups, tile, false, true);
+                        for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
+                            stage(tile + r * nr, i0 + r, j0, nc);
+                    }
+                } else {  // K blocks: the kc x 32 slice of the panel stays in L1 while every tile of the block uses it
+                    for (std::size_t g0 = 0; g0 < all_groups; g0 += kc_groups) {
+                        const std::size_t g1 = std::min(all_groups, g0 + kc_groups);
+                        const bool last = g1 == all_groups;
+                        for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                            std::int32_t* acc = block_acc.get() + (i0 - i_begin) * nr;
+                            if (last) prefetch_rows(i0);
+                            run_tile(i0, g0, g1, acc, g0 > 0, last);
+                            if (last)
+                                for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
+                                    stage(acc + r * nr, i0 + r, j0, nc);
+                        }
+                    }
+                }
+            } else {  // int64: int32 partial sums over K chunks that cannot overflow, added up in int64
+                alignas(64) Acc out_row[nr];
+                for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                    const std::size_t rows = std::min(mr, i_end - i0);
                     std::fill_n(tile64, rows * nr, std::int64_t{0});
-                    const std::size_t all_groups = full_groups + (tail ? 1 : 0);
                     for (std::size_t g0 = 0; g0 < all_groups; g0 += chunk_groups) {
-                        const std::size_t g1 = std::min(all_groups, g0 + chunk_groups);
-                        const bool last = g1 == all_groups && tail;
-                        fn(g1 - g0 - (last ? 1 : 0), a_tile + g0 * g_size, lda, panel + g0 * nr * g_size,
-                           last ? a_tail : nullptr, tile, nullptr, nullptr);
+                        run_tile(i0, g0, std::min(all_groups, g0 + chunk_groups), tile, false, false);
                         for (std::size_t e = 0; e < rows * nr; ++e)
                             tile64[e] += chunk_wraps_high && tile[e] == std::numeric_limits<std::int32_t>::min()
                                              ? std::int64_t{1} << 31

@@ -95,7 +95,7 @@ struct gemm_avx2_madd16 {
 template <int MR, class TA, class TB, class Policy>
 QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda,
                                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail,
-                                       std::int32_t* tile, const std::uint32_t* row_term,
+                                       std::int32_t* tile, bool accumulate, const std::uint32_t* row_term,
                                        const std::uint32_t* col_term) {
     constexpr int n_acc = Policy::acc_per_row;
     const std::size_t row_bytes = lda * sizeof(TA);
@@ -122,7 +122,20 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
             for (int r = 0; r < MR; ++r) Policy::mac(acc[r], Policy::prep_a(a_tail[r]), bv);
         }
 #pragma GCC unroll 16
-        for (int r = 0; r < MR; ++r) Policy::finish(acc[r], tile + r * 32 + 16 * half);
+        for (int r = 0; r < MR; ++r) {
+            std::int32_t* out = tile + r * 32 + 16 * half;
+            if (accumulate) {  // policies keep partial sums in their own lane order: finish first, then add
+                alignas(32) std::int32_t part[16];
+                Policy::finish(acc[r], part);
+                for (int q = 0; q < 2; ++q) {
+                    __m256i* t = reinterpret_cast<__m256i*>(out + 8 * q);
+                    _mm256_storeu_si256(t, _mm256_add_epi32(_mm256_loadu_si256(t),
+                                                            _mm256_load_si256(reinterpret_cast<const __m256i*>(part + 8 * q))));
+                }
+            } else {
+                Policy::finish(acc[r], out);
+            }
+        }
     }
     if (row_term)
         for (int r = 0; r < MR; ++r) {

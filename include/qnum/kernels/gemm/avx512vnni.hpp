@@ -45,17 +45,25 @@ inline std::int32_t gemm_load4(const void* p) noexcept {
 template <int MR, class TA, class TB>
 QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA* a, std::size_t lda,
                                                    const typename gemm_traits<TA, TB>::packed* b,
-                                                   const std::int32_t* a_tail, std::int32_t* tile,
+                                                   const std::int32_t* a_tail, std::int32_t* tile, bool accumulate,
                                                    const std::uint32_t* row_term, const std::uint32_t* col_term) {
     __m512i acc[MR][2];
+    if (accumulate) {
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+        for (int r = 0; r < MR; ++r) {
+            acc[r][0] = _mm512_load_si512(tile + r * 32);
+            acc[r][1] = _mm512_load_si512(tile + r * 32 + 16);
+        }
+    } else {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    }
     const char* ap = reinterpret_cast<const char*>(a);
     const std::size_t row_bytes = lda * sizeof(TA);
     const char* bp = reinterpret_cast<const char*>(b);
     for (std::size_t g = 0; g < groups; ++g, ap += 4, bp += 128) {
         const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
-        _mm_prefetch(bp + 1024, _MM_HINT_T0);
+        _mm_prefetch(bp + 2048, _MM_HINT_T0);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));

@@ -36,15 +36,19 @@ namespace detail {
 
 /// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (from `a`,
 /// row stride lda) times the packed panel `b`, plus, when a_tail is non-null, one last group whose A bytes are
-/// a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when those are non-null (the zero-point correction).
-/// Sums wrap modulo 2^32 exactly like vpdpbusd / vpdpwssd / pmaddwd.
+/// a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when those are non-null (the zero-point correction);
+/// with `accumulate`, added to the tile's previous contents (K blocking). Sums wrap modulo 2^32 exactly like
+/// vpdpbusd / vpdpwssd / pmaddwd.
 template <int MR, class TA, class TB>
 void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda,
                         const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile,
-                        const std::uint32_t* row_term, const std::uint32_t* col_term) {
+                        bool accumulate, const std::uint32_t* row_term, const std::uint32_t* col_term) {
     constexpr int g_size = gemm_traits<TA, TB>::group;
     constexpr std::size_t nr = gemm_nr;
     std::uint32_t acc[MR][nr] = {};
+    if (accumulate)
+        for (int r = 0; r < MR; ++r)
+            for (std::size_t c = 0; c < nr; ++c) acc[r][c] = static_cast<std::uint32_t>(tile[r * nr + c]);
     auto step = [&](int r, const TA* av, const typename gemm_traits<TA, TB>::packed* bg) {
         for (std::size_t c = 0; c < nr; ++c) {
             std::uint32_t s = 0;
