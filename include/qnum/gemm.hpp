@@ -40,6 +40,10 @@
 #include "qnum/kernels/gemm/avx512vnni.hpp"
 #endif
 
+#ifndef QNUM_GEMM_MC_BLOCKED
+#define QNUM_GEMM_MC_BLOCKED 64
+#endif
+
 namespace qnum {
 
 /// A parallel-for: runs body(t) once for every t in [0, tasks), in any order and on any threads, and returns when
@@ -73,7 +77,7 @@ inline void thread_parallel_for(std::size_t tasks, unsigned threads, const std::
 }
 
 template <class TA, class TB>
-using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, const typename gemm_traits<TA, TB>::packed*,
+using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t, const typename gemm_traits<TA, TB>::packed*,
                                 const std::int32_t*, std::int32_t*, bool, const std::uint32_t*,
                                 const std::uint32_t*);
 
@@ -236,11 +240,13 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
 
     const auto kernels = detail::select_gemm_kernels<TA, TB>();
     const std::size_t full_groups = k / g_size, tail = k % g_size, all_groups = full_groups + (tail ? 1 : 0);
-    // K block: 128 groups = a 16 KiB slice of a B panel, which stays in L1 across the row block's tiles.
-    constexpr std::size_t kc_groups = 128;
+    // K block: 256 groups = a 32 KiB slice of a B panel (K = 1024 for 8-bit), reused by every tile of the row block.
+    constexpr std::size_t kc_groups = 256;
     const std::size_t panels = b.panels();
     // Row block: ~256 KiB of A, a multiple of 8 rows (every kernel's MR divides 8).
     std::size_t mc = std::max<std::size_t>(8, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
+    // With K blocking the block's accumulators (mc x 128 B) must share L1 with the 16 KiB B slice: at most 64 rows.
+    if (all_groups > kc_groups) mc = std::min<std::size_t>(mc, QNUM_GEMM_MC_BLOCKED);
     mc = std::min(mc / 8 * 8, (m + 7) / 8 * 8);
     const std::size_t m_blocks = (m + mc - 1) / mc;
     const unsigned threads = options.parallel_for ? std::max(1u, options.threads) : options.threads;
@@ -290,6 +296,15 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         }
         const std::size_t mr = static_cast<std::size_t>(set->mr);
 
+        // A packed per tile when the task sweeps enough panels to amortise the copy: one sequential stream instead of
+        // MR strided ones (which also alias in L1 when lda is a power of two).
+        std::unique_ptr<TA[], detail::aligned_free> a_packed;
+        if (p_end - p_begin >= 4) {
+            a_packed = detail::aligned_zeros<TA>((i_end - i_begin) * all_groups * g_size);
+            for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr)
+                detail::gemm_pack_a<TA, static_cast<int>(g_size)>(a + i0 * lda, lda, std::min(mr, i_end - i0), k,
+                                                                   a_packed.get() + (i0 - i_begin) * all_groups * g_size);
+        }
         alignas(64) std::int32_t tile[8 * nr];
         // Accumulators of the whole row block when K is blocked (K > kc_groups groups), 64-byte aligned.
         std::unique_ptr<std::int32_t[], detail::aligned_free> block_acc;
@@ -310,6 +325,16 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                                 bool correct) {
                 const std::size_t rows = std::min(mr, i_end - i0);
                 const TA* a_tile = a + i0 * lda;
+                std::uint32_t row_term32[8];
+                for (std::size_t r = 0; r < rows; ++r)
+                    row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
+                if (a_packed) {  // tiles of the block packed back to back, each [group][row][4 bytes], tail padded
+                    const TA* tile_a = a_packed.get() + (i0 - i_begin) * all_groups * g_size;
+                    set->fn[rows - 1](g1 - g0, tile_a + g0 * rows * g_size, g_size, rows * g_size,
+                                      panel + g0 * nr * g_size, nullptr, out, accumulate,
+                                      correct ? row_term32 : nullptr, col_term32);
+                    return;
+                }
                 const bool with_tail = tail && g1 == all_groups;
                 std::int32_t a_tail[8];
                 if (with_tail)
@@ -318,10 +343,8 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                         std::memcpy(last, a_tile + r * lda + full_groups * g_size, tail * sizeof(TA));
                         std::memcpy(a_tail + r, last, 4);
                     }
-                std::uint32_t row_term32[8];
-                for (std::size_t r = 0; r < rows; ++r)
-                    row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
-                set->fn[rows - 1](g1 - g0 - (with_tail ? 1 : 0), a_tile + g0 * g_size, lda, panel + g0 * nr * g_size,
+                set->fn[rows - 1](g1 - g0 - (with_tail ? 1 : 0), a_tile + g0 * g_size, lda, g_size,
+                                  panel + g0 * nr * g_size,
                                   with_tail ? a_tail : nullptr, out, accumulate, correct ? row_term32 : nullptr,
                                   col_term32);
             };

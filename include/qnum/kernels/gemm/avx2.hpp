@@ -93,12 +93,12 @@ struct gemm_avx2_madd16 {
 
 /// The AVX2 microkernel for a policy above; same contract as gemm_kernel_scalar (MR <= Policy::mr rows).
 template <int MR, class TA, class TB, class Policy>
-QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda,
+QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
                                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail,
                                        std::int32_t* tile, bool accumulate, const std::uint32_t* row_term,
                                        const std::uint32_t* col_term) {
     constexpr int n_acc = Policy::acc_per_row;
-    const std::size_t row_bytes = lda * sizeof(TA);
+    const std::size_t row_bytes = lda * sizeof(TA), group_bytes = a_group_stride * sizeof(TA);
     for (int half = 0; half < 2; ++half) {
         __m256i acc[MR][n_acc];
 #pragma GCC unroll 16
@@ -107,7 +107,7 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
         const char* ap = reinterpret_cast<const char*>(a);
         const char* bp = reinterpret_cast<const char*>(b) + 64 * half;
         __m256i bv[Policy::b_regs];
-        for (std::size_t g = 0; g < groups; ++g, ap += 4, bp += 128) {
+        for (std::size_t g = 0; g < groups; ++g, ap += group_bytes, bp += 128) {
             Policy::load_b(bp, bv);
 #pragma GCC unroll 16
             for (int r = 0; r < MR; ++r) {

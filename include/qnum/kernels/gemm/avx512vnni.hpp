@@ -39,11 +39,13 @@ inline std::int32_t gemm_load4(const void* p) noexcept {
     return v;
 }
 
-/// tile (MR x 32, row stride 32) = the sum over `groups` k-groups of A rows x packed panel b, plus a last group
+/// tile (MR x 32, row stride 32) = the sum over `groups` k-groups of A rows (group g of row r at
+/// a + r * lda + g * a_group_stride elements: in place or packed) x packed panel b, plus a last group
 /// whose A bytes are a_tail[r] when a_tail is non-null, minus the row/column correction terms when given.
 /// Same contract as gemm_kernel_scalar.
 template <int MR, class TA, class TB>
 QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA* a, std::size_t lda,
+                                                   std::size_t a_group_stride,
                                                    const typename gemm_traits<TA, TB>::packed* b,
                                                    const std::int32_t* a_tail, std::int32_t* tile, bool accumulate,
                                                    const std::uint32_t* row_term, const std::uint32_t* col_term) {
@@ -59,9 +61,9 @@ QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA*
         for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
     }
     const char* ap = reinterpret_cast<const char*>(a);
-    const std::size_t row_bytes = lda * sizeof(TA);
+    const std::size_t row_bytes = lda * sizeof(TA), group_bytes = a_group_stride * sizeof(TA);
     const char* bp = reinterpret_cast<const char*>(b);
-    for (std::size_t g = 0; g < groups; ++g, ap += 4, bp += 128) {
+    for (std::size_t g = 0; g < groups; ++g, ap += group_bytes, bp += 128) {
         const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
         _mm_prefetch(bp + 2048, _MM_HINT_T0);
 #pragma GCC unroll 16

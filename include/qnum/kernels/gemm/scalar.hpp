@@ -34,13 +34,13 @@ void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, st
 
 namespace detail {
 
-/// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (from `a`,
-/// row stride lda) times the packed panel `b`, plus, when a_tail is non-null, one last group whose A bytes are
+/// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (group g
+/// at a + r * lda + g * a_group_stride elements, so A may be in place or packed) times the packed panel `b`, plus, when a_tail is non-null, one last group whose A bytes are
 /// a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when those are non-null (the zero-point correction);
 /// with `accumulate`, added to the tile's previous contents (K blocking). Sums wrap modulo 2^32 exactly like
 /// vpdpbusd / vpdpwssd / pmaddwd.
 template <int MR, class TA, class TB>
-void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda,
+void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
                         const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile,
                         bool accumulate, const std::uint32_t* row_term, const std::uint32_t* col_term) {
     constexpr int g_size = gemm_traits<TA, TB>::group;
@@ -58,7 +58,7 @@ void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda,
         }
     };
     for (std::size_t g = 0; g < groups; ++g)
-        for (int r = 0; r < MR; ++r) step(r, a + r * lda + g * g_size, b + g * nr * g_size);
+        for (int r = 0; r < MR; ++r) step(r, a + r * lda + g * a_group_stride, b + g * nr * g_size);
     if (a_tail)
         for (int r = 0; r < MR; ++r) {
             TA av[g_size];
@@ -81,6 +81,20 @@ std::int64_t gemm_row_sum_scalar(const TA* row, std::size_t k) noexcept {
         s += part;
     }
     return s;
+}
+
+/// Packs `rows` rows of A (row stride lda, K elements) as [group][row][group element], K zero-padded to whole
+/// groups: the kernel then reads A sequentially (a_group_stride = rows * group) instead of from `rows` streams.
+template <class TA, int Group>
+void gemm_pack_a(const TA* a, std::size_t lda, std::size_t rows, std::size_t k, TA* out) noexcept {
+    const std::size_t full = k / Group, tail = k % Group;
+    for (std::size_t g = 0; g < full; ++g)
+        for (std::size_t r = 0; r < rows; ++r) std::memcpy(out + (g * rows + r) * Group, a + r * lda + g * Group, 4);
+    if (tail)
+        for (std::size_t r = 0; r < rows; ++r) {
+            TA* dst = out + (full * rows + r) * Group;
+            for (std::size_t e = 0; e < std::size_t(Group); ++e) dst[e] = e < tail ? a[r * lda + full * Group + e] : TA{0};
+        }
 }
 
 }  // namespace detail
