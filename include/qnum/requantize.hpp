@@ -9,6 +9,7 @@
 // equals it bit for bit (limit_isa(isa::scalar) forces the reference).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -88,18 +89,17 @@ public:
         channels_.reserve(real_multipliers.size());
         for (double m : real_multipliers) channels_.push_back(detail::make_requant_channel<Method>(m));
         const std::size_t c = channels_.size();
-        shl_.resize(c);
-        mul_.resize(c);
-        shr_.resize(c);
-        aux_.resize(c);
-        scale_.resize(c);
+        const std::size_t groups = (c + 7) / 8;
+        groups_.resize(groups);
+        shl_.resize(groups);
+        scale_.resize(groups);
         for (std::size_t i = 0; i < c; ++i) {
             const auto s = detail::make_simd_channel<Method>(channels_[i]);
-            shl_[i] = s.shl;
-            mul_[i] = s.mul;
-            shr_[i] = s.shr;
-            aux_[i] = s.aux;
-            scale_[i] = s.scale;
+            if (i == 0) single_ = s;
+            groups_[i / 8].mul[i % 8] = s.mul;
+            groups_[i / 8].shr[i % 8] = s.shr;
+            shl_[i / 8].v[i % 8] = s.shl;
+            scale_[i / 8].v[i % 8] = s.scale;
             any_left_shift_ = any_left_shift_ || s.shl != 0;
         }
     }
@@ -112,21 +112,32 @@ public:
         std::size_t done = 0;
 #if QNUM_HAS_X86_KERNELS
         if (n >= 32 && isa_enabled(isa::avx2)) {
-            const detail::avx2::soa_tables t{shl_.data(), mul_.data(), shr_.data(), aux_.data(), scale_.data()};
-            const detail::requant_simd_channel single{shl_[0], mul_[0], shr_[0], aux_[0], scale_[0]};
-            if (per_channel)
+            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
+            if (per_channel) {
+                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
+                done = std::min(n, (8 - channel0 % 8) % 8);
+                detail::requant_run_scalar<Out, Method>(acc, out, done, channels_.data(), true, channel0, output_);
+                const std::size_t g0 = (channel0 + done) / 8;
+                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
+                                              acc + done, out + done, n - done, t, g0, single_, output_)
+                                        : detail::avx2::requant_run<Out, Method, true, false>(
+                                              acc + done, out + done, n - done, t, g0, single_, output_);
+            } else {
                 done = any_left_shift_
-                           ? detail::avx2::requant_run<Out, Method, true, true>(acc, out, n, t, single, channel0, output_)
-                           : detail::avx2::requant_run<Out, Method, true, false>(acc, out, n, t, single, channel0,
-                                                                                 output_);
-            else
-                done = any_left_shift_
-                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, out, n, t, single, 0, output_)
-                           : detail::avx2::requant_run<Out, Method, false, false>(acc, out, n, t, single, 0, output_);
+                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, out, n, t, 0, single_, output_)
+                           : detail::avx2::requant_run<Out, Method, false, false>(acc, out, n, t, 0, single_, output_);
+            }
         }
 #endif
         detail::requant_run_scalar<Out, Method>(acc + done, out + done, n - done, channels_.data(), per_channel,
                                                 channel0 + done, output_);
+    }
+
+    /// Row-major [rows x cols] accumulators to outputs of the same shape; per channel, column j uses channel j and
+    /// cols must equal channels() (QNUM_ASSERT). Same as apply() on each row.
+    void apply_rows(const std::int32_t* acc, Out* out, std::size_t rows, std::size_t cols) const {
+        QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
+        for (std::size_t r = 0; r < rows; ++r) apply(acc + r * cols, out + r * cols, cols, 0);
     }
 
     /// Requantizes one accumulator of channel c (the scalar reference).
@@ -144,8 +155,11 @@ public:
 
 private:
     std::vector<detail::requant_channel> channels_;
-    std::vector<std::int32_t> shl_, mul_, shr_, aux_;
-    std::vector<float> scale_;
+    // SIMD form, 8 channels per group (over-aligned element types: C++17 aligned new)
+    std::vector<detail::requant_channel_group> groups_;
+    std::vector<detail::requant_lanes_i32> shl_;
+    std::vector<detail::requant_lanes_f32> scale_;
+    detail::requant_simd_channel single_{};
     detail::requant_output output_;
     bool any_left_shift_ = false;
 };

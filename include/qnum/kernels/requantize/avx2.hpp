@@ -17,35 +17,49 @@
 
 namespace qnum::detail {
 
-/// Per-channel parameters in the form the SIMD kernels consume (structure of arrays, one entry per channel).
-///  - shl: saturating left shift applied to the accumulator first;
-///  - mul: Q31 multiplier (double/single rounding, rndnu);
-///  - shr: final right shift; aux: double rounding and power_of_two: the remainder mask 2^shr - 1;
-///    single rounding and rndnu: shr - 1 (shr >= 1 always, see make_simd_channel);
-///  - scale: fp32's float scale.
+/// One channel in the form the SIMD kernels consume: acc' = saturating acc * 2^shl, then the method's rescale with
+/// multiplier mul and right shift shr, or fp32's float scale.
 struct requant_simd_channel {
-    std::int32_t shl, mul, shr, aux;
+    std::int32_t shl, mul, shr;
     float scale;
 };
 
-/// SIMD form of one channel. Single rounding is computed as t = floor(x' * M / 2^31) followed by a rounding right
-/// shift of t by r >= 1, which equals floor((x*M*2^l + 2^(30+r)) / 2^(31+r)) because 2^(30+r) is a multiple of 2^31
-/// for r >= 1 and nested floor divisions compose. Shifts >= 0 are therefore run as a left shift by shift + 1 and
-/// r = 1. A left shift that saturates only happens when |x * 2^l| >= 2^31 with M >= 2^30, so the exact result has
-/// magnitude >= 2^29 with the same sign as the saturated one: the <= 16-bit clamp that follows maps both to the
-/// same bound (M = 0 gives 0 either way).
+/// Eight consecutive channels' multipliers and right shifts: one 64-byte line, two aligned vector loads. Per-channel
+/// kernels stream through an array of these (and, only when some channel shifts left or the method is fp32, through
+/// arrays of 8-lane shl / scale vectors).
+struct alignas(64) requant_channel_group {
+    std::int32_t mul[8], shr[8];
+};
+/// Eight int32 or float lanes, vector aligned.
+struct alignas(32) requant_lanes_i32 {
+    std::int32_t v[8];
+};
+struct alignas(32) requant_lanes_f32 {
+    float v[8];
+};
+
+/// SIMD form of one channel.
+/// Double rounding and power_of_two: shl = max(shift, 0), shr = max(-shift, 0); the kernels evaluate
+/// rounding_divide_by_pot(t, e) as (y >> e) + ((y >> (e - 1)) & 1) with y = t - (t < 0): for t >= 0 that is
+/// floor((t + 2^(e-1)) / 2^e), for t < 0 it is ceil((t - 2^(e-1)) / 2^e), i.e. ties away from zero; for e = 0 the
+/// count e - 1 = 0xFFFFFFFF makes the AVX2 shift fill with the sign bit, adding back the 1 taken from negative t.
+/// y cannot overflow because t = SRDHM(x, M) > INT32_MIN for M <= 2^31 - 1 (power_of_two uses the masked form).
+/// Single rounding / rndnu: t = floor(x' * M / 2^31) followed by a rounding right shift by r >= 1 with ties up,
+/// (t >> r) + ((t >> (r - 1)) & 1), which equals floor((x*M*2^l + 2^(30+r)) / 2^(31+r)) because 2^(30+r) is a
+/// multiple of 2^31 for r >= 1 and nested floor divisions compose. Shifts >= 0 therefore run as a left shift by
+/// shift + 1 and r = 1. A left shift that saturates only happens when |x * 2^l| >= 2^31 with M >= 2^30, so the exact
+/// result has magnitude >= 2^29 with the sign of the saturated one: the <= 16-bit clamp that follows maps both to
+/// the same bound (M = 0 gives 0 either way).
 template <class Method>
 inline requant_simd_channel make_simd_channel(const requant_channel& ch) noexcept {
-    requant_simd_channel s{0, ch.qm.multiplier, 0, 0, ch.scale};
+    requant_simd_channel s{0, ch.qm.multiplier, 0, ch.scale};
     const int shift = ch.qm.shift;
     if constexpr (std::is_same_v<Method, single_rounding> || std::is_same_v<Method, rndnu>) {
         s.shl = shift >= 0 ? shift + 1 : 0;
         s.shr = shift >= 0 ? 1 : -shift;
-        s.aux = s.shr - 1;
     } else {
         s.shl = shift > 0 ? shift : 0;
         s.shr = shift > 0 ? 0 : -shift;
-        s.aux = static_cast<std::int32_t>((std::int64_t{1} << s.shr) - 1);
     }
     return s;
 }
@@ -70,59 +84,61 @@ QNUM_TARGET_AVX2 inline __m256i mul_high_q31(__m256i x, __m256i m, __m256i m_odd
     return _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
 }
 
-/// rounding_divide_by_pot per lane: (x >> e) + (remainder > mask/2 + (x < 0)), mask = 2^e - 1.
-QNUM_TARGET_AVX2 inline __m256i rounding_divide_by_pot(__m256i x, __m256i e, __m256i mask) noexcept {
-    const __m256i remainder = _mm256_and_si256(x, mask);
+/// rounding_divide_by_pot per lane, any x: (x >> e) + (remainder > mask/2 + (x < 0)), mask = 2^e - 1.
+QNUM_TARGET_AVX2 inline __m256i rounding_divide_by_pot(__m256i x, __m256i e) noexcept {
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
     const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(x, 31));
-    return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(remainder, threshold));
+    return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(_mm256_and_si256(x, mask), threshold));
 }
 
-/// floor((x + 2^(r-1)) / 2^r) per lane for r >= 1, without overflow: (x >> r) + bit r-1 of x.
-QNUM_TARGET_AVX2 inline __m256i rounding_shr_half_up(__m256i x, __m256i r, __m256i r_minus_1) noexcept {
-    const __m256i bit = _mm256_and_si256(_mm256_srav_epi32(x, r_minus_1), _mm256_set1_epi32(1));
-    return _mm256_add_epi32(_mm256_srav_epi32(x, r), bit);
+/// floor((y + 2^(r-1)) / 2^r) per lane, without overflow: (y >> r) + bit r-1 of y (r - 1 = -1: the sign bit).
+QNUM_TARGET_AVX2 inline __m256i rounding_shr(__m256i y, __m256i r) noexcept {
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i bit = _mm256_and_si256(_mm256_srav_epi32(y, _mm256_sub_epi32(r, one)), one);
+    return _mm256_add_epi32(_mm256_srav_epi32(y, r), bit);
 }
 
 /// The eight lanes' channel parameters as registers.
 struct lanes {
-    __m256i shl, mul, mul_odd, shr, aux;
+    __m256i shl, mul, mul_odd, shr;
     __m256 scale;
 };
 
 QNUM_TARGET_AVX2 inline lanes broadcast(const requant_simd_channel& c) noexcept {
     return {_mm256_set1_epi32(c.shl), _mm256_set1_epi32(c.mul), _mm256_set1_epi32(c.mul), _mm256_set1_epi32(c.shr),
-            _mm256_set1_epi32(c.aux), _mm256_set1_ps(c.scale)};
+            _mm256_set1_ps(c.scale)};
 }
 
-// Per-channel loads: gathers of the AoS table would be slow, so the table is transposed on the fly from four
-// contiguous arrays (requantizer keeps them as a structure of arrays).
-struct soa_tables {
-    const std::int32_t *shl, *mul, *shr, *aux;
-    const float* scale;
+/// Per-channel parameter arrays (8-channel groups), as kept by requantizer.
+struct channel_tables {
+    const requant_channel_group* groups;
+    const requant_lanes_i32* shl;
+    const requant_lanes_f32* scale;
 };
 
 QNUM_TARGET_AVX2 inline __m256i ld(const std::int32_t* p) noexcept {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
 }
 
-template <class Method>
-QNUM_TARGET_AVX2 inline lanes load_lanes(const soa_tables& t, std::size_t c) noexcept {
+/// Loads group g's parameters (only those `Method` uses).
+template <class Method, bool LeftShift>
+QNUM_TARGET_AVX2 inline lanes load_lanes(const channel_tables& t, std::size_t g) noexcept {
     lanes l{};
     if constexpr (std::is_same_v<Method, fp32>) {
-        l.scale = _mm256_loadu_ps(t.scale + c);
+        l.scale = _mm256_load_ps(t.scale[g].v);
     } else {
-        l.shl = ld(t.shl + c);
-        l.shr = ld(t.shr + c);
-        l.aux = ld(t.aux + c);
+        if constexpr (LeftShift) l.shl = ld(t.shl[g].v);
+        l.shr = ld(t.groups[g].shr);
         if constexpr (!std::is_same_v<Method, power_of_two>) {
-            l.mul = ld(t.mul + c);
+            l.mul = ld(t.groups[g].mul);
             l.mul_odd = _mm256_shuffle_epi32(l.mul, 0xF5);
         }
     }
     return l;
 }
 
-/// Rescale and output stage of 8 accumulators: int32 lanes already clamped and offset by the zero point.
+/// Rescale and output stage of 8 accumulators: int32 lanes clamped and offset by the zero point.
 template <class Method, bool LeftShift>
 QNUM_TARGET_AVX2 inline __m256i requant8(__m256i x, const lanes& l, __m256i lo_zp, __m256i hi_zp,
                                          __m256i zp) noexcept {
@@ -134,13 +150,13 @@ QNUM_TARGET_AVX2 inline __m256i requant8(__m256i x, const lanes& l, __m256i lo_z
     } else {
         if constexpr (LeftShift) x = saturating_shl(x, l.shl);
         if constexpr (std::is_same_v<Method, double_rounding>) {
-            // The multiplier is never INT32_MIN, so the SRDHM saturation case cannot occur.
-            x = rounding_divide_by_pot(mul_high_q31(x, l.mul, l.mul_odd, _mm256_set1_epi64x(std::int64_t{1} << 30)),
-                                       l.shr, l.aux);
+            // The multiplier is never INT32_MIN, so the SRDHM saturation case cannot occur, and t > INT32_MIN.
+            const __m256i t = mul_high_q31(x, l.mul, l.mul_odd, _mm256_set1_epi64x(std::int64_t{1} << 30));
+            x = rounding_shr(_mm256_add_epi32(t, _mm256_srai_epi32(t, 31)), l.shr);
         } else if constexpr (std::is_same_v<Method, power_of_two>) {
-            x = rounding_divide_by_pot(x, l.shr, l.aux);
+            x = rounding_divide_by_pot(x, l.shr);
         } else {
-            x = rounding_shr_half_up(mul_high_q31(x, l.mul, l.mul_odd, _mm256_setzero_si256()), l.shr, l.aux);
+            x = rounding_shr(mul_high_q31(x, l.mul, l.mul_odd, _mm256_setzero_si256()), l.shr);
         }
         return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(x, lo_zp), hi_zp), zp);
     }
@@ -164,11 +180,12 @@ QNUM_TARGET_AVX2 inline void store32(Out* out, __m256i a, __m256i b, __m256i c, 
     }
 }
 
-/// Requantizes the first floor(n / 32) * 32 elements; returns that count. PerChannel: element i uses channel c0 + i
-/// of `tables`; otherwise `single` for all. LeftShift: some channel has a non-zero left shift.
+/// Requantizes the first floor(n / 32) * 32 elements; returns that count. PerChannel: element i uses the channel
+/// at lane i % 8 of group g0 + i / 8 of `tables`; otherwise `single` for all. LeftShift: some channel has a non-zero
+/// left shift.
 template <class Out, class Method, bool PerChannel, bool LeftShift>
-QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std::size_t n, const soa_tables& tables,
-                                         const requant_simd_channel& single, std::size_t c0,
+QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std::size_t n, const channel_tables& tables,
+                                         std::size_t g0, const requant_simd_channel& single,
                                          const requant_output& o) noexcept {
     const __m256i lo_zp = _mm256_set1_epi32(o.lo - o.zero_point), hi_zp = _mm256_set1_epi32(o.hi - o.zero_point);
     const __m256i zp = _mm256_set1_epi32(o.zero_point);
@@ -179,7 +196,7 @@ QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std:
         for (int k = 0; k < 4; ++k) {
             const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
             if constexpr (PerChannel) {
-                r[k] = requant8<Method, LeftShift>(x, load_lanes<Method>(tables, c0 + i + 8 * k), lo_zp, hi_zp, zp);
+                r[k] = requant8<Method, LeftShift>(x, load_lanes<Method, LeftShift>(tables, g0 + i / 8 + k), lo_zp, hi_zp, zp);
             } else {
                 r[k] = requant8<Method, LeftShift>(x, fixed, lo_zp, hi_zp, zp);
             }
