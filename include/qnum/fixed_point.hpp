@@ -144,6 +144,7 @@ constexpr std::int32_t saturate_to_int32(std::int64_t v) noexcept {
 ///   rounding_divide_by_pot(saturating_rounding_doubling_high_mul(acc * 2^max(shift,0), multiplier), max(-shift,0)).
 /// Two roundings (ties up, then ties away from zero), so the result may differ from round(acc * real) by one in rare
 /// ties. The left shift saturates (TFLite's int32 multiply would overflow there; the result then saturates too).
+/// shift in [-31, 31].
 constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t acc, quantized_multiplier m) noexcept {
     const int left = m.shift > 0 ? m.shift : 0;
     const int right = m.shift > 0 ? 0 : -m.shift;
@@ -153,9 +154,10 @@ constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t acc, quanti
 
 /// TFLite's single-rounding MultiplyByQuantizedMultiplier (TFLITE_SINGLE_ROUNDING):
 ///   floor((acc * multiplier + 2^(30 - shift)) / 2^(31 - shift)),
-/// the exact product rounded once to nearest with ties toward +infinity, saturated to int32.
-constexpr std::int32_t multiply_by_quantized_multiplier_single_rounding(std::int32_t acc,
-                                                                        quantized_multiplier m) noexcept {
+/// the exact product rounded once to nearest with ties toward +infinity, saturated to int32. shift in [-31, 30]
+/// (QNUM_ASSERT), as quantize_multiplier produces.
+constexpr std::int32_t multiply_by_quantized_multiplier_single_rounding(std::int32_t acc, quantized_multiplier m) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 30);
     const int total_shift = 31 - m.shift;  // in [1, 62]
     const std::int64_t round = std::int64_t{1} << (total_shift - 1);
     return detail::saturate_to_int32((static_cast<std::int64_t>(acc) * m.multiplier + round) >> total_shift);
@@ -175,7 +177,9 @@ inline std::int32_t multiply_by_quantized_multiplier(std::int64_t acc, quantized
 
 /// Exact 64-bit form: round-half-up(acc * multiplier * 2^(shift-31)) for 64-bit accumulators, computed in 128 bits
 /// and saturated to int32 (for int16 activations with wide accumulators when the reduced Q15 multiplier is too coarse).
-inline std::int32_t multiply_by_quantized_multiplier_exact(std::int64_t acc, quantized_multiplier m) noexcept {
+/// shift in [-31, 30] (QNUM_ASSERT).
+inline std::int32_t multiply_by_quantized_multiplier_exact(std::int64_t acc, quantized_multiplier m) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 30);
     __extension__ using int128 = __int128;
     const int total_shift = 31 - m.shift;  // in [1, 62]
     const int128 v = (static_cast<int128>(acc) * m.multiplier + (static_cast<int128>(1) << (total_shift - 1))) >>

@@ -141,7 +141,7 @@ public:
     }
 
     /// Requantizes one accumulator of channel c (the scalar reference).
-    Out operator()(std::int32_t acc, std::size_t c = 0) const noexcept {
+    Out operator()(std::int32_t acc, std::size_t c = 0) const {
         return detail::requant_one<Out, Method>(acc, channels_[channels_.size() > 1 ? c : 0], output_);
     }
 

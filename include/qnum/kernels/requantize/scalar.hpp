@@ -42,7 +42,7 @@ struct requant_output {
 };
 
 template <class Method>
-inline std::int32_t requant_rescale(std::int32_t acc, const requant_channel& ch) noexcept {
+inline std::int32_t requant_rescale(std::int32_t acc, const requant_channel& ch) {
     if constexpr (std::is_same_v<Method, double_rounding>) {
         return multiply_by_quantized_multiplier(acc, ch.qm);
     } else if constexpr (std::is_same_v<Method, single_rounding> || std::is_same_v<Method, rndnu>) {
@@ -55,7 +55,7 @@ inline std::int32_t requant_rescale(std::int32_t acc, const requant_channel& ch)
 
 /// One element: the specification of requantizer<Out, Method>::apply.
 template <class Out, class Method>
-inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requant_output& o) noexcept {
+inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requant_output& o) {
     if constexpr (std::is_same_v<Method, fp32>) {
         // XNNPACK's xnn_qs8_requantize_fp32: clamp in float against (bound - zero_point), lrintf, add zero point.
         float v = static_cast<float>(acc) * ch.scale;
@@ -74,7 +74,7 @@ inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requan
 /// n elements starting at channel c0 (per_channel) or all with channel 0.
 template <class Out, class Method>
 inline void requant_run_scalar(const std::int32_t* acc, Out* out, std::size_t n, const requant_channel* channels,
-                               bool per_channel, std::size_t c0, const requant_output& o) noexcept {
+                               bool per_channel, std::size_t c0, const requant_output& o) {
     if (per_channel) {
         for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], channels[c0 + i], o);
     } else {
