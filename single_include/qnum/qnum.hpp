@@ -860,6 +860,210 @@ inline isa best_isa() noexcept {
 }  // namespace qnum
 
 // ---- end qnum/cpu.hpp ----
+// ---- begin qnum/fixed_point.hpp ----
+// qnum — fixed-point arithmetic of integer inference engines: real multipliers carried as (Q31 or Q15 integer,
+// power-of-two shift), the gemmlowp primitives built on them, and the "multiply by quantized multiplier" forms that
+// TFLite and gemmlowp use to rescale int32 accumulators.
+//
+// These scalar functions are the specification; the array kernels (requantize.hpp and kernels/requantize/) equal
+// them bit for bit. Definitions follow gemmlowp's fixedpoint.h (SaturatingRoundingDoublingHighMul,
+// RoundingDivideByPOT) and TFLite's kernels/internal/{quantization_util.cc,common.h} (QuantizeMultiplier,
+// MultiplyByQuantizedMultiplier in the double- and single-rounding forms); the tests compare against gemmlowp's
+// header directly and against transcriptions of the TFLite/XNNPACK definitions.
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+
+namespace qnum {
+
+/// A positive real multiplier in fixed point: real ≈ multiplier * 2^(shift - 31). `multiplier` is a Q31 value in
+/// [2^30, 2^31 - 1] (or 0 when the real multiplier is too small to change any int32 input, see quantize_multiplier)
+/// and `shift` is in [-31, 30]: positive shifts scale up (left), negative ones down (right).
+struct quantized_multiplier {
+    std::int32_t multiplier;
+    int shift;
+
+    /// The real value this pair represents, multiplier * 2^(shift - 31) (exact in double).
+    double real() const noexcept { return std::ldexp(static_cast<double>(multiplier), shift - 31); }
+    friend constexpr bool operator==(quantized_multiplier a, quantized_multiplier b) noexcept {
+        return a.multiplier == b.multiplier && a.shift == b.shift;
+    }
+    friend constexpr bool operator!=(quantized_multiplier a, quantized_multiplier b) noexcept { return !(a == b); }
+};
+
+/// A positive real multiplier for int16 paths: real ≈ multiplier * 2^(shift - 15), multiplier a Q15 value in
+/// [2^14, 2^15 - 1] (or 0, see quantize_multiplier_q15), shift in [-15, 14].
+struct quantized_multiplier16 {
+    std::int16_t multiplier;
+    int shift;
+
+    /// The real value this pair represents, multiplier * 2^(shift - 15).
+    double real() const noexcept { return std::ldexp(static_cast<double>(multiplier), shift - 15); }
+    friend constexpr bool operator==(quantized_multiplier16 a, quantized_multiplier16 b) noexcept {
+        return a.multiplier == b.multiplier && a.shift == b.shift;
+    }
+    friend constexpr bool operator!=(quantized_multiplier16 a, quantized_multiplier16 b) noexcept {
+        return !(a == b);
+    }
+};
+
+/// Decomposes a real multiplier exactly as TFLite's QuantizeMultiplier: real = q * 2^shift with q in [0.5, 1)
+/// (frexp), multiplier = round-half-away(q * 2^31); when that rounds up to 2^31 it becomes 2^30 with shift + 1.
+/// The result is the nearest Q31 value: |real - multiplier * 2^(shift-31)| <= 2^(shift-32), i.e. half an ULP.
+/// Multipliers below 2^-32 (after rounding: shift < -31) give {0, 0} like TFLite; this is exact, because
+/// |acc * real| < 1/2 for every int32 acc, so every rounding form of requantization returns 0 for them.
+/// Throws qnum::error if real is NaN, infinite, <= 0, or >= 2^30 - 2^-2 (shift would exceed 30, where the left shift
+/// of an int32 accumulator alone would overflow).
+inline quantized_multiplier quantize_multiplier(double real) {
+    detail::require(!std::isnan(real), "quantized multiplier: real multiplier is NaN");
+    detail::require(!std::isinf(real), "quantized multiplier: real multiplier is infinite");
+    detail::require(real > 0.0, "quantized multiplier: real multiplier must be > 0");
+    int shift = 0;
+    const double q = std::frexp(real, &shift);  // real = q * 2^shift, q in [0.5, 1)
+    auto q_fixed = static_cast<std::int64_t>(std::round(q * 2147483648.0));  // exact: q has 53 bits, * 2^31 is exact
+    if (q_fixed == (std::int64_t{1} << 31)) {  // q rounded up to 1.0: renormalise
+        q_fixed /= 2;
+        ++shift;
+    }
+    if (shift < -31) return {0, 0};
+    detail::require(shift <= 30, "quantized multiplier: real multiplier must be < 2^30 (shift above 30)");
+    return {static_cast<std::int32_t>(q_fixed), shift};
+}
+
+/// Q15 counterpart of quantize_multiplier for int16 fixed-point paths: multiplier = round-half-away(q * 2^15) in
+/// [2^14, 2^15 - 1] (rounding up to 2^15 renormalises to 2^14 with shift + 1), error <= 2^(shift-16).
+/// Multipliers with shift < -15 give {0, 0} (exact for int16 inputs: |x * real| < 1/2); throws qnum::error for NaN,
+/// infinities, real <= 0 and shift > 14.
+inline quantized_multiplier16 quantize_multiplier_q15(double real) {
+    detail::require(!std::isnan(real), "quantized multiplier: real multiplier is NaN");
+    detail::require(!std::isinf(real), "quantized multiplier: real multiplier is infinite");
+    detail::require(real > 0.0, "quantized multiplier: real multiplier must be > 0");
+    int shift = 0;
+    const double q = std::frexp(real, &shift);
+    auto q_fixed = static_cast<std::int32_t>(std::round(q * 32768.0));
+    if (q_fixed == 32768) {
+        q_fixed /= 2;
+        ++shift;
+    }
+    if (shift < -15) return {0, 0};
+    detail::require(shift <= 14, "quantized multiplier: Q15 real multiplier must be < 2^14 (shift above 14)");
+    return {static_cast<std::int16_t>(q_fixed), shift};
+}
+
+/// gemmlowp's SaturatingRoundingDoublingHighMul: the high 32 bits of 2*a*b, rounded to nearest with ties toward
+/// +infinity, i.e. floor((a*b + 2^30) / 2^31) (equal to gemmlowp's nudge-and-truncate form and to ARM's sqrdmulh).
+/// The only overflow, a = b = INT32_MIN, saturates to INT32_MAX.
+constexpr std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) noexcept {
+    if (a == b && a == std::numeric_limits<std::int32_t>::min()) return std::numeric_limits<std::int32_t>::max();
+    const std::int64_t ab = static_cast<std::int64_t>(a) * b;
+    return static_cast<std::int32_t>((ab + (std::int64_t{1} << 30)) >> 31);  // >> on negative: arithmetic (C++20 def.)
+}
+
+/// Q15 form (ARM sqrdmulh on int16): floor((a*b + 2^14) / 2^15); a = b = INT16_MIN saturates to INT16_MAX.
+constexpr std::int16_t saturating_rounding_doubling_high_mul(std::int16_t a, std::int16_t b) noexcept {
+    if (a == b && a == std::numeric_limits<std::int16_t>::min()) return std::numeric_limits<std::int16_t>::max();
+    const std::int32_t ab = static_cast<std::int32_t>(a) * b;
+    return static_cast<std::int16_t>((ab + (1 << 14)) >> 15);
+}
+
+/// gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero. exponent in [0, 31]
+/// (checked by QNUM_ASSERT in debug builds).
+constexpr std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) noexcept {
+    const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
+    const std::int32_t remainder = x & mask;
+    const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/// RoundingDivideByPOT on int16 (gemmlowp's int16 specialisation): ties away from zero, exponent in [0, 15].
+constexpr std::int16_t rounding_divide_by_pot(std::int16_t x, int exponent) noexcept {
+    const std::int32_t mask = (1 << exponent) - 1;
+    const std::int32_t remainder = x & mask;
+    const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return static_cast<std::int16_t>((x >> exponent) + (remainder > threshold ? 1 : 0));
+}
+
+/// x * 2^exponent saturated to [INT32_MIN, INT32_MAX]; exponent in [0, 31].
+constexpr std::int32_t saturating_left_shift(std::int32_t x, int exponent) noexcept {
+    const std::int64_t v = static_cast<std::int64_t>(x) * (std::int64_t{1} << exponent);
+    if (v > std::numeric_limits<std::int32_t>::max()) return std::numeric_limits<std::int32_t>::max();
+    if (v < std::numeric_limits<std::int32_t>::min()) return std::numeric_limits<std::int32_t>::min();
+    return static_cast<std::int32_t>(v);
+}
+
+namespace detail {
+constexpr std::int32_t saturate_to_int32(std::int64_t v) noexcept {
+    return v > std::numeric_limits<std::int32_t>::max()   ? std::numeric_limits<std::int32_t>::max()
+           : v < std::numeric_limits<std::int32_t>::min() ? std::numeric_limits<std::int32_t>::min()
+                                                          : static_cast<std::int32_t>(v);
+}
+}  // namespace detail
+
+/// TFLite's classic (double-rounding) MultiplyByQuantizedMultiplier:
+///   rounding_divide_by_pot(saturating_rounding_doubling_high_mul(acc * 2^max(shift,0), multiplier), max(-shift,0)).
+/// Two roundings (ties up, then ties away from zero), so the result may differ from round(acc * real) by one in rare
+/// ties. The left shift saturates (TFLite's int32 multiply would overflow there; the result then saturates too).
+/// shift in [-31, 31].
+constexpr std::int32_t multiply_by_quantized_multiplier(std::int32_t acc, quantized_multiplier m) noexcept {
+    const int left = m.shift > 0 ? m.shift : 0;
+    const int right = m.shift > 0 ? 0 : -m.shift;
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(saturating_left_shift(acc, left), m.multiplier),
+                                  right);
+}
+
+/// TFLite's single-rounding MultiplyByQuantizedMultiplier (TFLITE_SINGLE_ROUNDING):
+///   floor((acc * multiplier + 2^(30 - shift)) / 2^(31 - shift)),
+/// the exact product rounded once to nearest with ties toward +infinity, saturated to int32. shift in [-31, 30]
+/// (QNUM_ASSERT), as quantize_multiplier produces.
+constexpr std::int32_t multiply_by_quantized_multiplier_single_rounding(std::int32_t acc, quantized_multiplier m) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 30);
+    const int total_shift = 31 - m.shift;  // in [1, 62]
+    const std::int64_t round = std::int64_t{1} << (total_shift - 1);
+    return detail::saturate_to_int32((static_cast<std::int64_t>(acc) * m.multiplier + round) >> total_shift);
+}
+
+/// TFLite's 64-bit-accumulator MultiplyByQuantizedMultiplier (int16x8 kernels): the Q31 multiplier is reduced to
+/// Q15 (round half up, capped at 2^15 - 1), then floor((acc * m15 + 2^(14 - shift)) / 2^(15 - shift)) saturated to
+/// int32. Preconditions (QNUM_ASSERT): |acc| < 2^47, shift in [-31, 7], as TFLite requires.
+inline std::int32_t multiply_by_quantized_multiplier(std::int64_t acc, quantized_multiplier m) {
+    QNUM_ASSERT(acc >= -(std::int64_t{1} << 47) && acc < (std::int64_t{1} << 47));
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 7);
+    const std::int64_t reduced = m.multiplier < 0x7FFF0000 ? (m.multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - m.shift;
+    const std::int64_t round = std::int64_t{1} << (total_shift - 1);
+    return detail::saturate_to_int32((acc * reduced + round) >> total_shift);
+}
+
+/// Exact 64-bit form: round-half-up(acc * multiplier * 2^(shift-31)) for 64-bit accumulators, computed in 128 bits
+/// and saturated to int32 (for int16 activations with wide accumulators when the reduced Q15 multiplier is too coarse).
+/// shift in [-31, 30] (QNUM_ASSERT).
+inline std::int32_t multiply_by_quantized_multiplier_exact(std::int64_t acc, quantized_multiplier m) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 30);
+    __extension__ using int128 = __int128;
+    const int total_shift = 31 - m.shift;  // in [1, 62]
+    const int128 v = (static_cast<int128>(acc) * m.multiplier + (static_cast<int128>(1) << (total_shift - 1))) >>
+                     total_shift;
+    return v > std::numeric_limits<std::int32_t>::max()   ? std::numeric_limits<std::int32_t>::max()
+           : v < std::numeric_limits<std::int32_t>::min() ? std::numeric_limits<std::int32_t>::min()
+                                                          : static_cast<std::int32_t>(v);
+}
+
+/// int16 form with a Q15 multiplier (gemmlowp int16 / ARM sqrdmulh + rounding shift):
+///   rounding_divide_by_pot(srdhm(sat(x * 2^max(shift,0)), multiplier), max(-shift,0)) on int16.
+constexpr std::int16_t multiply_by_quantized_multiplier(std::int16_t x, quantized_multiplier16 m) noexcept {
+    const int left = m.shift > 0 ? m.shift : 0;
+    const int right = m.shift > 0 ? 0 : -m.shift;
+    std::int32_t shifted = static_cast<std::int32_t>(x) * (1 << left);
+    shifted = shifted > 32767 ? 32767 : shifted < -32768 ? -32768 : shifted;
+    return rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(static_cast<std::int16_t>(shifted), m.multiplier), right);
+}
+
+}  // namespace qnum
+
+// ---- end qnum/fixed_point.hpp ----
 // ---- begin qnum/histogram.hpp ----
 // qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
 // quantiles, and a byte image to ship it between processes.
@@ -3708,5 +3912,468 @@ float dequantize_value(std::int32_t q, const per_tensor<Format>& p) {
 }  // namespace qnum
 
 // ---- end qnum/quantize.hpp ----
+// ---- begin qnum/requantize.hpp ----
+// qnum — requantization: the output stage of integer engines, int32 accumulator -> int8 / uint8 / int16 / uint16.
+//
+//   out[i] = clamp(output_zero_point + R_c(acc[i]), clamp.min, clamp.max)
+//
+// where R_c rescales by channel c's real multiplier M_c = s_in * s_w / s_out with one of the methods below (tags in
+// kernels/requantize/scalar.hpp): double_rounding (TFLite/gemmlowp classic), single_rounding (TFLite's newer form),
+// rndnu and fp32 (XNNPACK), power_of_two (shift only). The clamp carries fused ReLU / ReLU6. The scalar reference
+// (kernels/requantize/scalar.hpp, built on fixed_point.hpp) is the specification; the AVX2 kernel, picked at run time,
+// equals it bit for bit (limit_isa(isa::scalar) forces the reference).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+// ---- begin qnum/kernels/requantize/avx2.hpp ----
+// qnum — requantization kernels for AVX2 (runtime-dispatched with per-function target attributes, so they are
+// available in baseline x86-64 builds). Each equals kernels/requantize/scalar.hpp bit for bit; the identities used
+// are stated where they are used. Handles whole blocks of 32 elements and returns how many it did; the caller
+// finishes the tail with the scalar reference.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+// ---- begin qnum/kernels/requantize/scalar.hpp ----
+// qnum — requantization, scalar reference: the per-element specification every SIMD kernel must equal bit for bit.
+//
+// out = clamp(zero_point + R_c(acc), lo, hi) where R_c is the method's rescaling of channel c (requantize.hpp), the
+// sum is exact (int64) and lo/hi are the clamp bounds.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+namespace qnum {
+
+/// Requantization method: TFLite's classic form, saturating_rounding_doubling_high_mul then rounding_divide_by_pot
+/// (two roundings; gemmlowp, TFLite reference kernels). See multiply_by_quantized_multiplier.
+struct double_rounding {};
+/// Requantization method: TFLite's single-rounding form, round-half-up(acc * M * 2^(shift-31)) computed exactly.
+struct single_rounding {};
+/// Requantization method: XNNPACK's rndnu (round to nearest, ties up): the real multiplier is first rounded to
+/// float (XNNPACK passes float scales), then acc * scale is computed exactly and rounded once with ties toward +inf.
+struct rndnu {};
+/// Requantization method: XNNPACK's fp32: float(acc) * float(scale), clamped, then rounded to nearest-even
+/// (lrintf in the default rounding mode). Cheapest on hardware with fast float conversion.
+struct fp32 {};
+/// Requantization method: shift only; every real multiplier must be an exact power of two 2^e, e in [-31, 30].
+/// Right shifts round half away from zero (rounding_divide_by_pot), left shifts saturate.
+struct power_of_two {};
+
+namespace detail {
+
+/// Everything a requantization kernel needs for one channel, derived once from the real multiplier.
+struct requant_channel {
+    quantized_multiplier qm;  ///< Q31 multiplier and shift (rndnu: of the float-rounded scale; pot: multiplier 0)
+    float scale;              ///< fp32: the float scale
+};
+
+/// Output stage bounds, precomputed: out = clamp(v + zp, lo, hi) = min(max(v, lo - zp), hi - zp) + zp.
+struct requant_output {
+    std::int32_t zero_point, lo, hi;
+};
+
+template <class Method>
+inline std::int32_t requant_rescale(std::int32_t acc, const requant_channel& ch) {
+    if constexpr (std::is_same_v<Method, double_rounding>) {
+        return multiply_by_quantized_multiplier(acc, ch.qm);
+    } else if constexpr (std::is_same_v<Method, single_rounding> || std::is_same_v<Method, rndnu>) {
+        return multiply_by_quantized_multiplier_single_rounding(acc, ch.qm);
+    } else {
+        static_assert(std::is_same_v<Method, power_of_two>, "qnum: unknown requantization method");
+        return ch.qm.shift >= 0 ? saturating_left_shift(acc, ch.qm.shift) : rounding_divide_by_pot(acc, -ch.qm.shift);
+    }
+}
+
+/// One element: the specification of requantizer<Out, Method>::apply.
+template <class Out, class Method>
+inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requant_output& o) {
+    if constexpr (std::is_same_v<Method, fp32>) {
+        // XNNPACK's xnn_qs8_requantize_fp32: clamp in float against (bound - zero_point), lrintf, add zero point.
+        float v = static_cast<float>(acc) * ch.scale;
+        const auto lo = static_cast<float>(o.lo - o.zero_point), hi = static_cast<float>(o.hi - o.zero_point);
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        return static_cast<Out>(static_cast<std::int32_t>(std::nearbyint(v)) + o.zero_point);
+    } else {
+        std::int64_t v = static_cast<std::int64_t>(requant_rescale<Method>(acc, ch)) + o.zero_point;
+        v = v < o.lo ? o.lo : v;
+        v = v > o.hi ? o.hi : v;
+        return static_cast<Out>(v);
+    }
+}
+
+/// n elements starting at channel c0 (per_channel) or all with channel 0.
+template <class Out, class Method>
+inline void requant_run_scalar(const std::int32_t* acc, Out* out, std::size_t n, const requant_channel* channels,
+                               bool per_channel, std::size_t c0, const requant_output& o) {
+    if (per_channel) {
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], channels[c0 + i], o);
+    } else {
+        const requant_channel ch = channels[0];
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], ch, o);
+    }
+}
+
+}  // namespace detail
+}  // namespace qnum
+
+// ---- end qnum/kernels/requantize/scalar.hpp ----
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+namespace qnum::detail {
+
+/// One channel in the form the SIMD kernels consume: acc' = saturating acc * 2^shl, then the method's rescale with
+/// multiplier mul and right shift shr, or fp32's float scale.
+struct requant_simd_channel {
+    std::int32_t shl, mul, shr;
+    float scale;
+};
+
+/// Eight consecutive channels' multipliers and right shifts: one 64-byte line, two aligned vector loads. Per-channel
+/// kernels stream through an array of these (and, only when some channel shifts left or the method is fp32, through
+/// arrays of 8-lane shl / scale vectors).
+struct alignas(64) requant_channel_group {
+    std::int32_t mul[8], shr[8];
+};
+/// Eight int32 or float lanes, vector aligned.
+struct alignas(32) requant_lanes_i32 {
+    std::int32_t v[8];
+};
+struct alignas(32) requant_lanes_f32 {
+    float v[8];
+};
+
+/// SIMD form of one channel.
+/// Double rounding and power_of_two: shl = max(shift, 0), shr = max(-shift, 0); the kernels evaluate
+/// rounding_divide_by_pot(t, e) as (y >> e) + ((y >> (e - 1)) & 1) with y = t - (t < 0): for t >= 0 that is
+/// floor((t + 2^(e-1)) / 2^e), for t < 0 it is ceil((t - 2^(e-1)) / 2^e), i.e. ties away from zero; for e = 0 the
+/// count e - 1 = 0xFFFFFFFF makes the AVX2 shift fill with the sign bit, adding back the 1 taken from negative t.
+/// y cannot overflow because t = SRDHM(x, M) > INT32_MIN for M <= 2^31 - 1 (power_of_two uses the masked form).
+/// Single rounding / rndnu: t = floor(x' * M / 2^31) followed by a rounding right shift by r >= 1 with ties up,
+/// (t >> r) + ((t >> (r - 1)) & 1), which equals floor((x*M*2^l + 2^(30+r)) / 2^(31+r)) because 2^(30+r) is a
+/// multiple of 2^31 for r >= 1 and nested floor divisions compose. Shifts >= 0 therefore run as a left shift by
+/// shift + 1 and r = 1. A left shift that saturates only happens when |x * 2^l| >= 2^31 with M >= 2^30, so the exact
+/// result has magnitude >= 2^29 with the sign of the saturated one: the <= 16-bit clamp that follows maps both to
+/// the same bound (M = 0 gives 0 either way).
+template <class Method>
+inline requant_simd_channel make_simd_channel(const requant_channel& ch) noexcept {
+    requant_simd_channel s{0, ch.qm.multiplier, 0, ch.scale};
+    const int shift = ch.qm.shift;
+    if constexpr (std::is_same_v<Method, single_rounding> || std::is_same_v<Method, rndnu>) {
+        s.shl = shift >= 0 ? shift + 1 : 0;
+        s.shr = shift >= 0 ? 1 : -shift;
+    } else {
+        s.shl = shift > 0 ? shift : 0;
+        s.shr = shift > 0 ? 0 : -shift;
+    }
+    return s;
+}
+
+#if QNUM_HAS_X86_KERNELS
+namespace avx2 {
+
+/// x * 2^n saturated per lane (n in [0, 31]): the shift is exact iff shifting back restores x.
+QNUM_TARGET_AVX2 inline __m256i saturating_shl(__m256i x, __m256i n) noexcept {
+    const __m256i shifted = _mm256_sllv_epi32(x, n);
+    const __m256i exact = _mm256_cmpeq_epi32(_mm256_srav_epi32(shifted, n), x);
+    const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(x, 31), _mm256_set1_epi32(0x7FFFFFFF));
+    return _mm256_blendv_epi8(saturated, shifted, exact);
+}
+
+/// floor((x*m + round) / 2^31) per lane, round a 64-bit constant (0 or 2^30); the result must fit int32 (it does
+/// unless x = m = INT32_MIN, handled by the caller where it can occur). Even lanes: the 64-bit product shifted right
+/// by 31 leaves bits 31..62 in the low half; odd lanes: shifted left by 1 leaves them in the high half.
+QNUM_TARGET_AVX2 inline __m256i mul_high_q31(__m256i x, __m256i m, __m256i m_odd, __m256i round) noexcept {
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m), round);
+    const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_shuffle_epi32(x, 0xF5), m_odd), round);
+    return _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+}
+
+/// rounding_divide_by_pot per lane, any x: (x >> e) + (remainder > mask/2 + (x < 0)), mask = 2^e - 1.
+QNUM_TARGET_AVX2 inline __m256i rounding_divide_by_pot(__m256i x, __m256i e) noexcept {
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
+    const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(x, 31));
+    return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(_mm256_and_si256(x, mask), threshold));
+}
+
+/// floor((y + 2^(r-1)) / 2^r) per lane, without overflow: (y >> r) + bit r-1 of y (r - 1 = -1: the sign bit).
+QNUM_TARGET_AVX2 inline __m256i rounding_shr(__m256i y, __m256i r) noexcept {
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i bit = _mm256_and_si256(_mm256_srav_epi32(y, _mm256_sub_epi32(r, one)), one);
+    return _mm256_add_epi32(_mm256_srav_epi32(y, r), bit);
+}
+
+/// The eight lanes' channel parameters as registers.
+struct lanes {
+    __m256i shl, mul, mul_odd, shr;
+    __m256 scale;
+};
+
+QNUM_TARGET_AVX2 inline lanes broadcast(const requant_simd_channel& c) noexcept {
+    return {_mm256_set1_epi32(c.shl), _mm256_set1_epi32(c.mul), _mm256_set1_epi32(c.mul), _mm256_set1_epi32(c.shr),
+            _mm256_set1_ps(c.scale)};
+}
+
+/// Per-channel parameter arrays (8-channel groups), as kept by requantizer.
+struct channel_tables {
+    const requant_channel_group* groups;
+    const requant_lanes_i32* shl;
+    const requant_lanes_f32* scale;
+};
+
+QNUM_TARGET_AVX2 inline __m256i ld(const std::int32_t* p) noexcept {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+/// Loads group g's parameters (only those `Method` uses).
+template <class Method, bool LeftShift>
+QNUM_TARGET_AVX2 inline lanes load_lanes(const channel_tables& t, std::size_t g) noexcept {
+    lanes l{};
+    if constexpr (std::is_same_v<Method, fp32>) {
+        l.scale = _mm256_load_ps(t.scale[g].v);
+    } else {
+        if constexpr (LeftShift) l.shl = ld(t.shl[g].v);
+        l.shr = ld(t.groups[g].shr);
+        if constexpr (!std::is_same_v<Method, power_of_two>) {
+            l.mul = ld(t.groups[g].mul);
+            l.mul_odd = _mm256_shuffle_epi32(l.mul, 0xF5);
+        }
+    }
+    return l;
+}
+
+/// Rescale and output stage of 8 accumulators: int32 lanes clamped and offset by the zero point.
+template <class Method, bool LeftShift>
+QNUM_TARGET_AVX2 inline __m256i requant8(__m256i x, const lanes& l, __m256i lo_zp, __m256i hi_zp,
+                                         __m256i zp) noexcept {
+    if constexpr (std::is_same_v<Method, fp32>) {
+        // float(acc) rounds to nearest-even like the scalar cast; no FMA can form (one multiply only).
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(x), l.scale);
+        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_cvtepi32_ps(lo_zp)), _mm256_cvtepi32_ps(hi_zp));
+        return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp);  // cvtps: current rounding mode, like nearbyint
+    } else {
+        if constexpr (LeftShift) x = saturating_shl(x, l.shl);
+        if constexpr (std::is_same_v<Method, double_rounding>) {
+            // The multiplier is never INT32_MIN, so the SRDHM saturation case cannot occur, and t > INT32_MIN.
+            const __m256i t = mul_high_q31(x, l.mul, l.mul_odd, _mm256_set1_epi64x(std::int64_t{1} << 30));
+            x = rounding_shr(_mm256_add_epi32(t, _mm256_srai_epi32(t, 31)), l.shr);
+        } else if constexpr (std::is_same_v<Method, power_of_two>) {
+            x = rounding_divide_by_pot(x, l.shr);
+        } else {
+            x = rounding_shr(mul_high_q31(x, l.mul, l.mul_odd, _mm256_setzero_si256()), l.shr);
+        }
+        return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(x, lo_zp), hi_zp), zp);
+    }
+}
+
+/// Narrows four vectors of in-range int32 to 32 outputs in order and stores them.
+template <class Out>
+QNUM_TARGET_AVX2 inline void store32(Out* out, __m256i a, __m256i b, __m256i c, __m256i d) noexcept {
+    if constexpr (sizeof(Out) == 1) {
+        // packs interleave 128-bit lanes: dword groups come out as a0 b0 c0 d0 | a1 b1 c1 d1 (4 bytes each); the
+        // permute restores a0 a1 b0 b1 c0 c1 d0 d1.
+        const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+        const __m256i bytes = std::is_signed_v<Out> ? _mm256_packs_epi16(ab, cd) : _mm256_packus_epi16(ab, cd);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                            _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    } else {
+        const __m256i ab = std::is_signed_v<Out> ? _mm256_packs_epi32(a, b) : _mm256_packus_epi32(a, b);
+        const __m256i cd = std::is_signed_v<Out> ? _mm256_packs_epi32(c, d) : _mm256_packus_epi32(c, d);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute4x64_epi64(ab, 0xD8));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16), _mm256_permute4x64_epi64(cd, 0xD8));
+    }
+}
+
+/// Requantizes the first floor(n / 32) * 32 elements; returns that count. PerChannel: element i uses the channel
+/// at lane i % 8 of group g0 + i / 8 of `tables`; otherwise `single` for all. LeftShift: some channel has a non-zero
+/// left shift.
+template <class Out, class Method, bool PerChannel, bool LeftShift>
+QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std::size_t n, const channel_tables& tables,
+                                         std::size_t g0, const requant_simd_channel& single,
+                                         const requant_output& o) noexcept {
+    const __m256i lo_zp = _mm256_set1_epi32(o.lo - o.zero_point), hi_zp = _mm256_set1_epi32(o.hi - o.zero_point);
+    const __m256i zp = _mm256_set1_epi32(o.zero_point);
+    const lanes fixed = broadcast(single);
+    const std::size_t blocks = n / 32 * 32;
+    for (std::size_t i = 0; i < blocks; i += 32) {
+        __m256i r[4];
+        for (int k = 0; k < 4; ++k) {
+            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            if constexpr (PerChannel) {
+                r[k] = requant8<Method, LeftShift>(x, load_lanes<Method, LeftShift>(tables, g0 + i / 8 + k), lo_zp, hi_zp, zp);
+            } else {
+                r[k] = requant8<Method, LeftShift>(x, fixed, lo_zp, hi_zp, zp);
+            }
+        }
+        store32(out + i, r[0], r[1], r[2], r[3]);
+    }
+    return blocks;
+}
+
+}  // namespace avx2
+#endif  // QNUM_HAS_X86_KERNELS
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/requantize/avx2.hpp ----
+
+namespace qnum {
+
+/// True for the requantization method tags.
+template <class M>
+inline constexpr bool is_requant_method_v =
+    std::is_same_v<M, double_rounding> || std::is_same_v<M, single_rounding> || std::is_same_v<M, rndnu> ||
+    std::is_same_v<M, fp32> || std::is_same_v<M, power_of_two>;
+
+namespace detail {
+
+/// Validates one real multiplier for `Method` and derives its channel parameters (throws qnum::error).
+template <class Method>
+inline requant_channel make_requant_channel(double real) {
+    if constexpr (std::is_same_v<Method, fp32>) {
+        detail::require(std::isfinite(real) && real > 0.0, "requantizer: multiplier must be finite and > 0");
+        const auto f = static_cast<float>(real);
+        detail::require(f > 0.0f && std::isfinite(f), "requantizer: fp32 multiplier is not a positive finite float");
+        return {quantized_multiplier{0, 0}, f};
+    } else if constexpr (std::is_same_v<Method, rndnu>) {
+        detail::require(std::isfinite(real) && real > 0.0, "requantizer: multiplier must be finite and > 0");
+        const auto f = static_cast<float>(real);
+        detail::require(f > 0.0f && std::isfinite(f), "requantizer: rndnu multiplier is not a positive finite float");
+        return {quantize_multiplier(static_cast<double>(f)), f};  // exact: a float's 24-bit mantissa fits Q31
+    } else if constexpr (std::is_same_v<Method, power_of_two>) {
+        detail::require(std::isfinite(real) && real > 0.0, "requantizer: multiplier must be finite and > 0");
+        int e = 0;
+        detail::require(std::frexp(real, &e) == 0.5, "requantizer: power_of_two needs exact powers of two");
+        detail::require(e - 1 >= -31 && e - 1 <= 30, "requantizer: power_of_two exponent must be in [-31, 30]");
+        return {quantized_multiplier{0, e - 1}, static_cast<float>(real)};
+    } else {
+        return {quantize_multiplier(real), static_cast<float>(real)};
+    }
+}
+
+}  // namespace detail
+
+/// Requantizes int32 accumulators to Out (int8_t, uint8_t, int16_t or uint16_t) with per-tensor or per-channel
+/// real multipliers, an output zero point and a clamp range, using rescaling `Method` (default: TFLite's classic
+/// double rounding). Construction validates and precomputes everything; apply() is a streaming kernel.
+template <class Out, class Method = double_rounding>
+class requantizer {
+    static_assert(std::is_same_v<Out, std::int8_t> || std::is_same_v<Out, std::uint8_t> ||
+                      std::is_same_v<Out, std::int16_t> || std::is_same_v<Out, std::uint16_t>,
+                  "qnum: requantizer output must be int8_t, uint8_t, int16_t or uint16_t");
+    static_assert(is_requant_method_v<Method>, "qnum: unknown requantization method tag");
+
+public:
+    using output_type = Out;
+    using method = Method;
+
+    /// real_multipliers.size() == 1: per tensor; otherwise one per channel. Throws qnum::error for an empty list, a
+    /// multiplier the method cannot represent (<= 0, NaN, inf, >= 2^30; power_of_two: not a power of two), a zero
+    /// point outside Out's range, or a clamp range that is empty or exceeds Out's range.
+    requantizer(const std::vector<double>& real_multipliers, std::int32_t output_zero_point, qrange clamp)
+        : output_{output_zero_point, clamp.min, clamp.max} {
+        constexpr std::int32_t out_min = std::numeric_limits<Out>::min(), out_max = std::numeric_limits<Out>::max();
+        detail::require(!real_multipliers.empty(), "requantizer: no multipliers");
+        detail::require(output_zero_point >= out_min && output_zero_point <= out_max,
+                        "requantizer: output zero point outside the output type's range");
+        detail::require(clamp.min <= clamp.max, "requantizer: clamp range is empty (min > max)");
+        detail::require(clamp.min >= out_min && clamp.max <= out_max,
+                        "requantizer: clamp range exceeds the output type's range");
+        channels_.reserve(real_multipliers.size());
+        for (double m : real_multipliers) channels_.push_back(detail::make_requant_channel<Method>(m));
+        const std::size_t c = channels_.size();
+        const std::size_t groups = (c + 7) / 8;
+        groups_.resize(groups);
+        shl_.resize(groups);
+        scale_.resize(groups);
+        for (std::size_t i = 0; i < c; ++i) {
+            const auto s = detail::make_simd_channel<Method>(channels_[i]);
+            if (i == 0) single_ = s;
+            groups_[i / 8].mul[i % 8] = s.mul;
+            groups_[i / 8].shr[i % 8] = s.shr;
+            shl_[i / 8].v[i % 8] = s.shl;
+            scale_[i / 8].v[i % 8] = s.scale;
+            any_left_shift_ = any_left_shift_ || s.shl != 0;
+        }
+    }
+
+    /// out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i])) (per tensor: M_0 for every i). Per channel,
+    /// channel0 + n must not exceed channels() (QNUM_ASSERT). acc and out must not overlap.
+    void apply(const std::int32_t* acc, Out* out, std::size_t n, std::size_t channel0 = 0) const {
+        const bool per_channel = channels_.size() > 1;
+        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
+        std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+        if (n >= 32 && isa_enabled(isa::avx2)) {
+            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
+            if (per_channel) {
+                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
+                done = std::min(n, (8 - channel0 % 8) % 8);
+                detail::requant_run_scalar<Out, Method>(acc, out, done, channels_.data(), true, channel0, output_);
+                const std::size_t g0 = (channel0 + done) / 8;
+                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
+                                              acc + done, out + done, n - done, t, g0, single_, output_)
+                                        : detail::avx2::requant_run<Out, Method, true, false>(
+                                              acc + done, out + done, n - done, t, g0, single_, output_);
+            } else {
+                done = any_left_shift_
+                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, out, n, t, 0, single_, output_)
+                           : detail::avx2::requant_run<Out, Method, false, false>(acc, out, n, t, 0, single_, output_);
+            }
+        }
+#endif
+        detail::requant_run_scalar<Out, Method>(acc + done, out + done, n - done, channels_.data(), per_channel,
+                                                channel0 + done, output_);
+    }
+
+    /// Row-major [rows x cols] accumulators to outputs of the same shape; per channel, column j uses channel j and
+    /// cols must equal channels() (QNUM_ASSERT). Same as apply() on each row.
+    void apply_rows(const std::int32_t* acc, Out* out, std::size_t rows, std::size_t cols) const {
+        QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
+        for (std::size_t r = 0; r < rows; ++r) apply(acc + r * cols, out + r * cols, cols, 0);
+    }
+
+    /// Requantizes one accumulator of channel c (the scalar reference).
+    Out operator()(std::int32_t acc, std::size_t c = 0) const {
+        return detail::requant_one<Out, Method>(acc, channels_[channels_.size() > 1 ? c : 0], output_);
+    }
+
+    /// Number of multipliers (1 = per tensor).
+    std::size_t channels() const noexcept { return channels_.size(); }
+    /// Channel c's fixed-point multiplier (rndnu: of the float-rounded scale; fp32: {0, 0}; power_of_two:
+    /// {0, exponent}).
+    quantized_multiplier multiplier(std::size_t c = 0) const noexcept { return channels_[c].qm; }
+    std::int32_t output_zero_point() const noexcept { return output_.zero_point; }
+    qrange clamp() const noexcept { return {output_.lo, output_.hi}; }
+
+private:
+    std::vector<detail::requant_channel> channels_;
+    // SIMD form, 8 channels per group (over-aligned element types: C++17 aligned new)
+    std::vector<detail::requant_channel_group> groups_;
+    std::vector<detail::requant_lanes_i32> shl_;
+    std::vector<detail::requant_lanes_f32> scale_;
+    detail::requant_simd_channel single_{};
+    detail::requant_output output_;
+    bool any_left_shift_ = false;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/requantize.hpp ----
 
 // ---- end qnum/qnum.hpp ----
