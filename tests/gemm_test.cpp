@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <qnum/gemm.hpp>
+#include <qnum/requantize.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -208,6 +210,67 @@ TEST_CASE("gemm output stages: bias, clamp, dequantize per channel, requantize t
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j)
             REQUIRE(q[i * n + j] == std::min(127, std::max(-128, 3 + raw[i * n + j] / static_cast<std::int32_t>(j + 1))));
+}
+
+// The fused requantize stage with qnum::requantizer must equal the reference int32 GEMM followed by the same
+// requantizer over whole rows, for every method, per tensor and per channel, at every dispatch level.
+template <class Method, class Out, class TA, class TB>
+void check_requantized(bool per_channel, std::int32_t out_zp, qnum::qrange clamp) {
+    const std::size_t m = 23, n = 77, k = 301;
+    std::mt19937 rng(per_channel ? 21 : 22);
+    std::vector<TA> a(m * k);
+    std::vector<TB> b(n * k);
+    fill(a, rng, std::numeric_limits<TA>::min(), std::numeric_limits<TA>::max());
+    fill(b, rng, sizeof(TB) == 2 ? -3000 : -127, sizeof(TB) == 2 ? 3000 : 127);
+    const std::int32_t za = std::is_signed_v<TA> ? -3 : 131;
+    std::vector<double> multipliers(per_channel ? n : 1);
+    for (std::size_t j = 0; j < multipliers.size(); ++j)
+        multipliers[j] = std::is_same_v<Method, qnum::power_of_two> ? std::ldexp(1.0, -12 - int(j % 5))
+                                                                     : 1.0 / (3000.0 + 997.0 * double(j));
+    const qnum::requantizer<Out, Method> req(multipliers, out_zp, clamp);
+    std::vector<std::int32_t> acc(m * n);
+    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, za, b.data(), k, qnum::b_layout::n_by_k, 0, acc.data(), n);
+    std::vector<Out> want(m * n);
+    for (std::size_t i = 0; i < m; ++i) req.apply(acc.data() + i * n, want.data() + i * n, n, 0);
+    const qnum::packed_matrix_b<TA, TB> w(b.data(), k, n, k, qnum::b_layout::n_by_k);
+    for (auto level : levels()) {
+        isa_guard guard(level);
+        CAPTURE(qnum::isa_name(level));
+        std::vector<Out> got(m * n);
+        qnum::gemm(m, a.data(), k, za, w, qnum::output_stage::requantize_to(req, got.data(), n));
+        REQUIRE(got == want);
+    }
+}
+
+TEST_CASE("gemm + qnum::requantizer: every method, per tensor and per channel, int8/uint8/int16 outputs") {
+    const qnum::qrange s8{-128, 127}, u8{0, 255}, relu_s8{-5, 127};
+    check_requantized<qnum::double_rounding, std::int8_t, std::uint8_t, std::int8_t>(false, -5, s8);
+    check_requantized<qnum::double_rounding, std::int8_t, std::uint8_t, std::int8_t>(true, 3, relu_s8);
+    check_requantized<qnum::single_rounding, std::uint8_t, std::int8_t, std::int8_t>(true, 128, u8);
+    check_requantized<qnum::rndnu, std::int8_t, std::int8_t, std::int8_t>(false, 0, s8);
+    check_requantized<qnum::rndnu, std::int8_t, std::int8_t, std::int8_t>(true, 0, s8);
+    check_requantized<qnum::fp32, std::uint8_t, std::uint8_t, std::int8_t>(true, 100, u8);
+    check_requantized<qnum::power_of_two, std::int8_t, std::uint8_t, std::int8_t>(true, 0, s8);
+    // 16x8: int16 activations, int8 weights, int16 outputs.
+    check_requantized<qnum::double_rounding, std::int16_t, std::int16_t, std::int8_t>(true, 0, {-32768, 32767});
+    // Fused chain: bias then requantize (the requantizer sees biased accumulators).
+    const std::size_t m = 9, n = 40, k = 64;
+    std::mt19937 rng(4);
+    std::vector<std::uint8_t> a(m * k);
+    std::vector<std::int8_t> b(k * n);
+    std::vector<std::int32_t> bias(n), acc(m * n);
+    fill(a, rng, 0, 255);
+    fill(b, rng, -128, 127);
+    fill(bias, rng, -20000, 20000);
+    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, 7, b.data(), n, qnum::b_layout::k_by_n, 0, acc.data(), n);
+    for (std::size_t i = 0; i < m * n; ++i) acc[i] += bias[i % n];
+    const qnum::requantizer<std::int8_t> req({1.0 / 700.0}, 0, {-128, 127});
+    std::vector<std::int8_t> want(m * n), got(m * n);
+    req.apply(acc.data(), want.data(), m * n);
+    const qnum::packed_matrix_b<std::uint8_t, std::int8_t> w(b.data(), k, n, n);
+    namespace os = qnum::output_stage;
+    qnum::gemm(m, a.data(), k, 7, w, os::chain(os::bias{bias.data()}, os::requantize_to(req, got.data(), n)));
+    CHECK(got == want);
 }
 
 TEST_CASE("gemm threading: std::threads and a user parallel-for give the reference result") {

@@ -245,7 +245,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
     const std::size_t panels = b.panels();
     // Row block: ~256 KiB of A, a multiple of 8 rows (every kernel's MR divides 8).
     std::size_t mc = std::max<std::size_t>(8, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
-    // With K blocking the block's accumulators (mc x 128 B) must share L1 with the 16 KiB B slice: at most 64 rows.
+    // With K blocking the block's int32 accumulators (mc x 128 B) are reloaded per K block: keep them small (64 rows).
     if (all_groups > kc_groups) mc = std::min<std::size_t>(mc, QNUM_GEMM_MC_BLOCKED);
     mc = std::min(mc / 8 * 8, (m + 7) / 8 * 8);
     const std::size_t m_blocks = (m + mc - 1) / mc;
