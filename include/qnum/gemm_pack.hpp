@@ -113,19 +113,46 @@ public:
         data_ = detail::aligned_zeros<packed_type>(std::max<std::size_t>(1, panels * panel_stride_));
         colsum_.assign(n, 0);
         std::int32_t lo = 0, hi = 0;
-        bool first = true;
-        for (std::size_t j = 0; j < n; ++j) {
-            packed_type* panel = data_.get() + (j / nr) * panel_stride_ + (j % nr) * group;
-            std::int64_t sum = 0;
+        if (k > 0 && n > 0) lo = hi = b[0];
+        packed_type* out = data_.get();
+        // Two passes over B in its memory order: statistics (vectorisable), then the scatter into panels.
+        if (layout == b_layout::k_by_n) {
             for (std::size_t kk = 0; kk < k; ++kk) {
-                const std::int32_t v = layout == b_layout::k_by_n ? b[kk * ldb + j] : b[j * ldb + kk];
-                sum += v;
-                lo = first ? v : std::min(lo, v);
-                hi = first ? v : std::max(hi, v);
-                first = false;
-                panel[(kk / group) * nr * group + kk % group] = static_cast<packed_type>(v + traits::delta);
+                const TB* row = b + kk * ldb;
+                TB row_lo = row[0], row_hi = row[0];
+                for (std::size_t j = 0; j < n; ++j) {
+                    colsum_[j] += row[j];
+                    row_lo = std::min(row_lo, row[j]);
+                    row_hi = std::max(row_hi, row[j]);
+                }
+                lo = std::min<std::int32_t>(lo, row_lo);
+                hi = std::max<std::int32_t>(hi, row_hi);
             }
-            colsum_[j] = sum;
+            for (std::size_t g = 0; g < groups_; ++g) {
+                const std::size_t rows = std::min<std::size_t>(group, k - g * group);
+                for (std::size_t j = 0; j < n; ++j) {
+                    packed_type* dst = out + (j / nr) * panel_stride_ + g * nr * group + (j % nr) * group;
+                    for (std::size_t e = 0; e < rows; ++e)
+                        dst[e] = static_cast<packed_type>(b[(g * group + e) * ldb + j] + traits::delta);
+                }
+            }
+        } else {
+            for (std::size_t j = 0; j < n; ++j) {
+                const TB* row = b + j * ldb;
+                std::int64_t sum = 0;
+                TB row_lo = row[0], row_hi = row[0];
+                for (std::size_t kk = 0; kk < k; ++kk) {
+                    sum += row[kk];
+                    row_lo = std::min(row_lo, row[kk]);
+                    row_hi = std::max(row_hi, row[kk]);
+                }
+                colsum_[j] = sum;
+                lo = std::min<std::int32_t>(lo, row_lo);
+                hi = std::max<std::int32_t>(hi, row_hi);
+                packed_type* dst = out + (j / nr) * panel_stride_ + (j % nr) * group;
+                for (std::size_t kk = 0; kk < k; ++kk)
+                    dst[(kk / group) * nr * group + kk % group] = static_cast<packed_type>(row[kk] + traits::delta);
+            }
         }
         min_ = lo;
         max_ = hi;
