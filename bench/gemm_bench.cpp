@@ -75,7 +75,8 @@ void set_gops(benchmark::State& state, std::int64_t m, std::int64_t n, std::int6
 template <class TA, class TB, bool PackEachCall = false>
 void bm_qnum(benchmark::State& state) {
     const auto m = state.range(0), k = state.range(1), n = state.range(2);
-    const auto a = random_vector<TA>(std::size_t(m * k), std::is_signed_v<TA> ? -128 : 0, std::is_signed_v<TA> ? 127 : 255, 1);
+    const auto a =
+        random_vector<TA>(std::size_t(m * k), std::is_signed_v<TA> ? -128 : 0, std::is_signed_v<TA> ? 127 : 255, 1);
     const int b_lo = sizeof(TB) == 2 ? -1000 : (std::is_signed_v<TB> ? -128 : 0);
     const int b_hi = sizeof(TB) == 2 ? 1000 : (std::is_signed_v<TB> ? 127 : 255);
     const auto b = random_vector<TB>(std::size_t(k * n), b_lo, b_hi, 2);
@@ -145,8 +146,8 @@ void bm_openblas_sgemm(benchmark::State& state) {
     openblas_set_num_threads(int(state.range(3)));
     std::vector<float> a(std::size_t(m * k), 0.5f), b(std::size_t(k * n), 0.25f), c(std::size_t(m * n));
     for (auto _ : state) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data(), int(k),
-                    b.data(), int(n), 0.0f, c.data(), int(n));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data(), int(k), b.data(),
+                    int(n), 0.0f, c.data(), int(n));
         benchmark::DoNotOptimize(c.data());
         benchmark::ClobberMemory();
     }
@@ -190,9 +191,8 @@ void bm_xnnpack_qs8(benchmark::State& state) {
     std::vector<std::int8_t> c(std::size_t(m * n));
     pthreadpool_t pool = state.range(3) > 1 ? pthreadpool_create(std::size_t(state.range(3))) : nullptr;
     xnn_operator_t op = nullptr;
-    if (xnn_create_fully_connected_nc_qs8(std::size_t(k), std::size_t(n), std::size_t(k), std::size_t(n), 0, 1.0f,
-                                          1.0f, w.data(), bias.data(), 0, 4096.0f, -128, 127, 0,
-                                          &op) != xnn_status_success ||
+    if (xnn_create_fully_connected_nc_qs8(std::size_t(k), std::size_t(n), std::size_t(k), std::size_t(n), 0, 1.0f, 1.0f,
+                                          w.data(), bias.data(), 0, 4096.0f, -128, 127, 0, &op) != xnn_status_success ||
         xnn_setup_fully_connected_nc_qs8(op, std::size_t(m), a.data(), c.data(), pool) != xnn_status_success) {
         state.SkipWithError("xnnpack setup failed");
     } else {
@@ -248,8 +248,8 @@ QNUM_TARGET_AVX512VNNI std::int64_t peak_loop(std::int64_t iters) {
 }
 QNUM_INTRINSICS_END
 
-// 16 independent accumulators (more than latency x throughput), no loads. Kind 0: vpdpbusd zmm (64 u8 x s8 MACs = 128 ops); 1: vpdpwssd zmm (32 int16 MACs = 64 ops);
-// 2: vpmaddwd + vpaddd ymm (16 int16 MACs = 32 ops per pair).
+// 16 independent accumulators (more than latency x throughput), no loads. Kind 0: vpdpbusd zmm (64 u8 x s8 MACs = 128
+// ops); 1: vpdpwssd zmm (32 int16 MACs = 64 ops); 2: vpmaddwd + vpaddd ymm (16 int16 MACs = 32 ops per pair).
 template <int Kind>
 void bm_peak(benchmark::State& state) {
     if (!qnum::cpu_supports(qnum::isa::avx512_vnni)) {
@@ -259,7 +259,8 @@ void bm_peak(benchmark::State& state) {
     constexpr std::int64_t iters = 1 << 16;
     for (auto _ : state) benchmark::DoNotOptimize(peak_loop<Kind>(iters));
     const double ops = Kind == 0 ? 16.0 * 128 : Kind == 1 ? 16.0 * 64 : 12.0 * 32;
-    state.counters["GOPS"] = benchmark::Counter(ops * double(iters) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GOPS"] =
+        benchmark::Counter(ops * double(iters) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 // The qnum VNNI microkernel alone (8 x 32 tile, K = 256: A and the B panel stay in L1): its % of peak bounds the
 // whole GEMM's.
@@ -275,22 +276,29 @@ void bm_microkernel(benchmark::State& state) {
     const qnum::packed_matrix_b<TA, TB> packed(b.data(), k, 32, 32);
     alignas(64) std::int32_t tile[8 * 32];
     for (auto _ : state) {
-        qnum::detail::gemm_kernel_avx512vnni<8, TA, TB>(packed.groups(), a.data(), k, packed.group, packed.panel(0), nullptr, tile, false,
-                                                        nullptr, nullptr);
+        qnum::detail::gemm_kernel_avx512vnni<8, TA, TB>(packed.groups(), a.data(), k, packed.group, packed.panel(0),
+                                                        nullptr, tile, false, nullptr, nullptr);
         benchmark::DoNotOptimize(tile);
     }
-    state.counters["GOPS"] = benchmark::Counter(2.0 * 8 * 32 * double(k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GOPS"] =
+        benchmark::Counter(2.0 * 8 * 32 * double(k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK_TEMPLATE(bm_microkernel, std::uint8_t, std::int8_t)->Name("microkernel_u8s8")->ComputeStatistics("best", best_of);
-BENCHMARK_TEMPLATE(bm_microkernel, std::int8_t, std::int8_t)->Name("microkernel_s8s8")->ComputeStatistics("best", best_of);
-BENCHMARK_TEMPLATE(bm_microkernel, std::int16_t, std::int16_t)->Name("microkernel_s16s16")->ComputeStatistics("best", best_of);
+BENCHMARK_TEMPLATE(bm_microkernel, std::uint8_t, std::int8_t)
+    ->Name("microkernel_u8s8")
+    ->ComputeStatistics("best", best_of);
+BENCHMARK_TEMPLATE(bm_microkernel, std::int8_t, std::int8_t)
+    ->Name("microkernel_s8s8")
+    ->ComputeStatistics("best", best_of);
+BENCHMARK_TEMPLATE(bm_microkernel, std::int16_t, std::int16_t)
+    ->Name("microkernel_s16s16")
+    ->ComputeStatistics("best", best_of);
 BENCHMARK_TEMPLATE(bm_peak, 0)->Name("peak_vpdpbusd_zmm")->ComputeStatistics("best", best_of);
 BENCHMARK_TEMPLATE(bm_peak, 1)->Name("peak_vpdpwssd_zmm")->ComputeStatistics("best", best_of);
 BENCHMARK_TEMPLATE(bm_peak, 2)->Name("peak_vpmaddwd_ymm")->ComputeStatistics("best", best_of);
 #endif
 
-const shape kShapes[] = {{256, 256, 256},   {512, 512, 512},   {1024, 1024, 1024}, {2048, 2048, 2048},
-                         {1, 4096, 4096},   {128, 4096, 4096}, {3136, 576, 64}};
+const shape kShapes[] = {{256, 256, 256}, {512, 512, 512},   {1024, 1024, 1024}, {2048, 2048, 2048},
+                         {1, 4096, 4096}, {128, 4096, 4096}, {3136, 576, 64}};
 
 // Single-thread rows are timed in process CPU time (the machine is shared: time spent descheduled is not counted);
 // two-thread rows in wall time (CPU time would sum both threads).
@@ -300,9 +308,12 @@ void shapes_1t(benchmark::internal::Benchmark* b) {
 }
 void shapes_2t(benchmark::internal::Benchmark* b) {
     for (const auto& s : kShapes) b->Args({s.m, s.k, s.n, 2});
-    b->ArgNames({"M", "K", "N", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond)->ComputeStatistics("best", best_of);
+    b->ArgNames({"M", "K", "N", "threads"})
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond)
+        ->ComputeStatistics("best", best_of);
 }
-#define QNUM_GEMM_BENCH(call, name) \
+#define QNUM_GEMM_BENCH(call, name)     \
     call->Name(name)->Apply(shapes_1t); \
     call->Name(name)->Apply(shapes_2t)
 
@@ -342,8 +353,8 @@ public:
             if (g == r.counters.end() || r.error_occurred) continue;
             const std::string name = r.run_name.str();
             const auto slash = name.find('/');
-            rows_.push_back({name.substr(0, slash), slash == std::string::npos ? "" : name.substr(slash),
-                             g->second.value});
+            rows_.push_back(
+                {name.substr(0, slash), slash == std::string::npos ? "" : name.substr(slash), g->second.value});
         }
     }
     void Finalize() override {

@@ -52,13 +52,14 @@ void check_case(std::size_t m, std::size_t n, std::size_t k, std::mt19937& rng, 
     std::vector<Acc> want(m * ldc, 7), got(misalign + m * ldc, 7);
     qnum::reference_gemm<Acc>(m, n, k, a.data() + misalign, lda, za, b.data(), ldb, layout, zb, want.data(), ldc);
     const qnum::packed_matrix_b<TA, TB> packed(b.data(), k, n, ldb, layout, zb);
-    qnum::gemm<Acc>(m, a.data() + misalign, lda, za, packed, qnum::output_stage::store<Acc>{got.data() + misalign, ldc});
+    qnum::gemm<Acc>(m, a.data() + misalign, lda, za, packed,
+                    qnum::output_stage::store<Acc>{got.data() + misalign, ldc});
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j)
             if (want[i * ldc + j] != got[misalign + i * ldc + j]) {
-                FAIL_CHECK("mismatch at (" << i << "," << j << ") m=" << m << " n=" << n << " k=" << k << " isa="
-                                           << qnum::isa_name(qnum::best_isa()) << " want=" << want[i * ldc + j]
-                                           << " got=" << got[misalign + i * ldc + j]);
+                FAIL_CHECK("mismatch at (" << i << "," << j << ") m=" << m << " n=" << n << " k=" << k
+                                           << " isa=" << qnum::isa_name(qnum::best_isa())
+                                           << " want=" << want[i * ldc + j] << " got=" << got[misalign + i * ldc + j]);
                 return;
             }
 }
@@ -80,19 +81,17 @@ void sweep(std::int32_t a_lo, std::int32_t a_hi, std::int32_t b_lo, std::int32_t
             }
         // Large: several row blocks and panels, K remainder, odd strides (int64 for 16-bit A: K * 2^22 > 2^31).
         using big_acc = std::conditional_t<sizeof(TA) == 2, std::int64_t, std::int32_t>;
-        check_case<big_acc, TA, TB>(203, 131, 1029, rng, a_lo, a_hi, b_lo, b_hi, 3, -2, qnum::b_layout::n_by_k,
-                                         3, 1);
+        check_case<big_acc, TA, TB>(203, 131, 1029, rng, a_lo, a_hi, b_lo, b_hi, 3, -2, qnum::b_layout::n_by_k, 3, 1);
         if (!QNUM_DEBUG_CHECKS && kSweepStride == 1)
-            check_case<big_acc, TA, TB>(300, 96, 4099, rng, a_lo, a_hi, b_lo, b_hi, 1, 1, qnum::b_layout::k_by_n,
-                                             0, 0);
+            check_case<big_acc, TA, TB>(300, 96, 4099, rng, a_lo, a_hi, b_lo, b_hi, 1, 1, qnum::b_layout::k_by_n, 0, 0);
     }
 }
 
 }  // namespace
 
 TEST_CASE("reference gemm: a hand-computed 2x2 with zero points") {
-    const std::uint8_t a[] = {1, 2, 3, 4, 5, 6};    // 2x3
-    const std::int8_t b[] = {1, -1, 0, 2, -3, 1};   // 3x2
+    const std::uint8_t a[] = {1, 2, 3, 4, 5, 6};   // 2x3
+    const std::int8_t b[] = {1, -1, 0, 2, -3, 1};  // 3x2
     std::int32_t c[4];
     qnum::reference_gemm<std::int32_t>(2, 2, 3, a, 3, 1, b, 2, qnum::b_layout::k_by_n, 1, c, 2);
     // (A - 1)(B - 1): rows [0 1 2], [3 4 5]; B-1 = [[0 -2] [-1 1] [-4 0]]
@@ -209,7 +208,8 @@ TEST_CASE("gemm output stages: bias, clamp, dequantize per channel, requantize t
     qnum::gemm(m, a.data(), k, 128, w, os::requantize_to(req, q.data(), n));
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j)
-            REQUIRE(q[i * n + j] == std::min(127, std::max(-128, 3 + raw[i * n + j] / static_cast<std::int32_t>(j + 1))));
+            REQUIRE(q[i * n + j] ==
+                    std::min(127, std::max(-128, 3 + raw[i * n + j] / static_cast<std::int32_t>(j + 1))));
 }
 
 // The fused requantize stage with qnum::requantizer must equal the reference int32 GEMM followed by the same
@@ -226,7 +226,7 @@ void check_requantized(bool per_channel, std::int32_t out_zp, qnum::qrange clamp
     std::vector<double> multipliers(per_channel ? n : 1);
     for (std::size_t j = 0; j < multipliers.size(); ++j)
         multipliers[j] = std::is_same_v<Method, qnum::power_of_two> ? std::ldexp(1.0, -12 - int(j % 5))
-                                                                     : 1.0 / (3000.0 + 997.0 * double(j));
+                                                                    : 1.0 / (3000.0 + 997.0 * double(j));
     const qnum::requantizer<Out, Method> req(multipliers, out_zp, clamp);
     std::vector<std::int32_t> acc(m * n);
     qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, za, b.data(), k, qnum::b_layout::n_by_k, 0, acc.data(), n);
@@ -280,8 +280,7 @@ TEST_CASE("gemm threading: std::threads and a user parallel-for give the referen
     fill(a, rng, -128, 127);
     fill(b, rng, -128, 127);
     std::vector<std::int32_t> want(m * n), got(m * n);
-    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0, want.data(),
-                                       n);
+    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0, want.data(), n);
     const qnum::packed_matrix_b<std::int8_t, std::int8_t> w(b.data(), k, n, n);
     qnum::gemm_options opt;
     opt.threads = 3;
@@ -321,23 +320,23 @@ TEST_CASE("gemm bad input: null pointers, short strides, K too large for int32")
     // s16s16 with int32: full-range operands overflow already at K = 2; the int64 variant accepts them.
     std::vector<std::int16_t> a16(2 * 3, -32768), b16(3 * 2, -32768);
     std::vector<std::int64_t> c64(4);
-    CHECK_THROWS_AS(qnum::gemm(2, 2, 3, a16.data(), 3, 0, b16.data(), 2, qnum::b_layout::k_by_n, 0,
-                               os::store<>{c.data(), 2}),
-                    qnum::error);
+    CHECK_THROWS_AS(
+        qnum::gemm(2, 2, 3, a16.data(), 3, 0, b16.data(), 2, qnum::b_layout::k_by_n, 0, os::store<>{c.data(), 2}),
+        qnum::error);
     CHECK_NOTHROW(qnum::gemm<std::int64_t>(2, 2, 3, a16.data(), 3, 0, b16.data(), 2, qnum::b_layout::k_by_n, 0,
                                            os::store<std::int64_t>{c64.data(), 2}));
     CHECK(c64[0] == 3 * (std::int64_t{1} << 30));
     // Moderate int16 values are fine with int32: 1000 * 1000 * 2000 < 2^31.
     std::vector<std::int16_t> a2(2000, 1000), b2(2000, -1000);
-    CHECK_NOTHROW(qnum::gemm(1, 1, 2000, a2.data(), 2000, 0, b2.data(), 1, qnum::b_layout::k_by_n, 0,
-                             os::store<>{c.data(), 1}));
+    CHECK_NOTHROW(
+        qnum::gemm(1, 1, 2000, a2.data(), 2000, 0, b2.data(), 1, qnum::b_layout::k_by_n, 0, os::store<>{c.data(), 1}));
     CHECK(c[0] == -2000000000);
     // u8s8: the limit is K * 255 * 128 (zero points 0) — 65793; beyond it int32 is refused.
     std::vector<std::uint8_t> al(70000, 255);
     std::vector<std::int8_t> bl(70000, -128);
-    CHECK_THROWS_AS(qnum::gemm(1, 1, 70000, al.data(), 70000, 0, bl.data(), 1, qnum::b_layout::k_by_n, 0,
-                               os::store<>{c.data(), 1}),
-                    qnum::error);
+    CHECK_THROWS_AS(
+        qnum::gemm(1, 1, 70000, al.data(), 70000, 0, bl.data(), 1, qnum::b_layout::k_by_n, 0, os::store<>{c.data(), 1}),
+        qnum::error);
 }
 
 // ---- differential tests against other libraries on the same inputs (when built with them) -------------------------

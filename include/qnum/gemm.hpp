@@ -2,7 +2,8 @@
 //
 // Types (A x B): u8s8, s8s8, u8u8 (8-bit, vpdpbusd / pmaddubsw), s16s16 and s16s8 (vpdpwssd / pmaddwd), with an
 // int32 accumulator or the int64 variant for long K. B (weights) is pre-packed once into a packed_matrix_b
-// (gemm_pack.hpp); the overload taking raw B packs on the fly. A is read in place (unit stride along K, row stride lda).
+// (gemm_pack.hpp); the overload taking raw B packs on the fly. A is read in place (unit stride along K, row stride
+// lda).
 //
 // Numeric contract: the stage receives exactly sum_k (A[i][k] - za)(B[k][j] - zb) (kernels/gemm/scalar.hpp is the
 // specification, every kernel equals it bit for bit). Zero points never widen the inner loop: the kernels compute
@@ -77,9 +78,9 @@ inline void thread_parallel_for(std::size_t tasks, unsigned threads, const std::
 }
 
 template <class TA, class TB>
-using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t, const typename gemm_traits<TA, TB>::packed*,
-                                const std::int32_t*, std::int32_t*, bool, const std::uint32_t*,
-                                const std::uint32_t*);
+using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t,
+                                const typename gemm_traits<TA, TB>::packed*, const std::int32_t*, std::int32_t*, bool,
+                                const std::uint32_t*, const std::uint32_t*);
 
 /// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
 template <class TA, class TB>
@@ -187,8 +188,8 @@ std::pair<std::int32_t, std::int32_t> gemm_range(std::size_t m, std::size_t k, c
 }
 
 template <class Stage, class Acc>
-using gemm_stage_call = decltype(std::declval<const Stage&>()(std::declval<Acc*>(), std::size_t{}, std::size_t{},
-                                                               std::size_t{}));
+using gemm_stage_call =
+    decltype(std::declval<const Stage&>()(std::declval<Acc*>(), std::size_t{}, std::size_t{}, std::size_t{}));
 
 }  // namespace detail
 
@@ -283,8 +284,9 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         } else {
             for (std::size_t i = i_begin; i < i_end; ++i)
                 row_term[i - i_begin] =
-                    zb + traits::delta == 0 ? 0
-                                            : detail::gemm_wrap_mul(zb + traits::delta, detail::gemm_row_sum(a + i * lda, k));
+                    zb + traits::delta == 0
+                        ? 0
+                        : detail::gemm_wrap_mul(zb + traits::delta, detail::gemm_row_sum(a + i * lda, k));
         }
         const detail::gemm_kernel_set<TA, TB>* set = &kernels.exact;
         if (kernels.has_fast) {
@@ -302,8 +304,9 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         if (p_end - p_begin >= 4) {
             a_packed = detail::aligned_zeros<TA>((i_end - i_begin) * all_groups * g_size);
             for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr)
-                detail::gemm_pack_a<TA, static_cast<int>(g_size)>(a + i0 * lda, lda, std::min(mr, i_end - i0), k,
-                                                                   a_packed.get() + (i0 - i_begin) * all_groups * g_size);
+                detail::gemm_pack_a<TA, static_cast<int>(g_size)>(
+                    a + i0 * lda, lda, std::min(mr, i_end - i0), k,
+                    a_packed.get() + (i0 - i_begin) * all_groups * g_size);
         }
         alignas(64) std::int32_t tile[8 * nr];
         // Accumulators of the whole row block when K is blocked (K > kc_groups groups), 64-byte aligned.
@@ -344,9 +347,8 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                         std::memcpy(a_tail + r, last, 4);
                     }
                 set->fn[rows - 1](g1 - g0 - (with_tail ? 1 : 0), a_tile + g0 * g_size, lda, g_size,
-                                  panel + g0 * nr * g_size,
-                                  with_tail ? a_tail : nullptr, out, accumulate, correct ? row_term32 : nullptr,
-                                  col_term32);
+                                  panel + g0 * nr * g_size, with_tail ? a_tail : nullptr, out, accumulate,
+                                  correct ? row_term32 : nullptr, col_term32);
             };
             auto prefetch_rows = [&](std::size_t i0) {
                 for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
@@ -389,10 +391,9 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                     for (std::size_t r = 0; r < rows; ++r) {
                         const std::int64_t rt = row_term[i0 - i_begin + r];
                         for (std::size_t c = 0; c < nc; ++c)
-                            out_row[c] = static_cast<std::int64_t>(static_cast<std::uint64_t>(tile64[r * nr + c]) -
-                                                                   static_cast<std::uint64_t>(rt) -
-                                                                   static_cast<std::uint64_t>(col_term[c]) +
-                                                                   static_cast<std::uint64_t>(k_za_zb));
+                            out_row[c] = static_cast<std::int64_t>(
+                                static_cast<std::uint64_t>(tile64[r * nr + c]) - static_cast<std::uint64_t>(rt) -
+                                static_cast<std::uint64_t>(col_term[c]) + static_cast<std::uint64_t>(k_za_zb));
                         stage(out_row, i0 + r, j0, nc);
                     }
                 }

@@ -4,8 +4,9 @@
 //   stage(Acc* acc, std::size_t row, std::size_t col0, std::size_t n)   — columns [col0, col0 + n) of output row `row`
 // (col0 is also the output channel of acc[0]), and calls stage.check(m, n) once before any work, where checks throw
 // qnum::error. A stage may also offer prefetch(row, col0, n): gemm calls it for every row of a tile before computing
-// the tile, so the output lines are being fetched while the kernel runs (otherwise the stores stall on misses). Stages that transform (bias, clamp) modify acc in place; terminal stages (store, requantize,
-// dequantize) write the output. chain(s1, s2, ...) runs several in order. Any type with that shape is a stage.
+// the tile, so the output lines are being fetched while the kernel runs (otherwise the stores stall on misses). Stages
+// that transform (bias, clamp) modify acc in place; terminal stages (store, requantize, dequantize) write the output.
+// chain(s1, s2, ...) runs several in order. Any type with that shape is a stage.
 #pragma once
 
 #include <algorithm>
@@ -42,7 +43,9 @@ struct store {
         detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
         detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
     }
-    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const { prefetch_for_write(c + row * ldc + col0, n); }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        prefetch_for_write(c + row * ldc + col0, n);
+    }
     void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
         if (n == 32)  // the usual full tile row: a fixed-size copy the compiler inlines
             std::memcpy(c + row * ldc + col0, acc, 32 * sizeof(Acc));
@@ -54,9 +57,7 @@ struct store {
 /// Adds a per-output-channel bias (bias[j], one per column, already in accumulator units), wrapping like int32.
 struct bias {
     const std::int32_t* values;
-    void check(std::size_t, std::size_t n) const {
-        detail::require(values != nullptr || n == 0, "gemm: bias is null");
-    }
+    void check(std::size_t, std::size_t n) const { detail::require(values != nullptr || n == 0, "gemm: bias is null"); }
     template <class Acc>
     void operator()(Acc* acc, std::size_t, std::size_t col0, std::size_t n) const {
         for (std::size_t j = 0; j < n; ++j)
@@ -89,7 +90,9 @@ struct requantize {
         detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
         detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
     }
-    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const { prefetch_for_write(c + row * ldc + col0, n); }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        prefetch_for_write(c + row * ldc + col0, n);
+    }
     template <class Acc>
     void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
         static_assert(std::is_same_v<Acc, std::int32_t>, "qnum: requantize takes int32 accumulators");
@@ -113,10 +116,11 @@ struct dequantize {
     void check(std::size_t m, std::size_t n) const {
         detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
         detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
-        detail::require(scales != nullptr && (n_scales == 1 || n_scales == n),
-                        "gemm: dequantize needs 1 or N scales");
+        detail::require(scales != nullptr && (n_scales == 1 || n_scales == n), "gemm: dequantize needs 1 or N scales");
     }
-    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const { prefetch_for_write(c + row * ldc + col0, n); }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        prefetch_for_write(c + row * ldc + col0, n);
+    }
     template <class Acc>
     void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
         float* out = c + row * ldc + col0;

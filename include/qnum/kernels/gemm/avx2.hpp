@@ -10,9 +10,9 @@
 // of 16 columns, each a full sweep over K.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -38,8 +38,8 @@ struct gemm_avx2_maddubs {
     QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
         const __m256i ones = _mm256_set1_epi16(1);
         for (int v = 0; v < 2; ++v) {
-            const __m256i pairs = gemm_traits<TA, TB>::a_unsigned ? _mm256_maddubs_epi16(a, b[v])
-                                                                  : _mm256_maddubs_epi16(b[v], a);
+            const __m256i pairs =
+                gemm_traits<TA, TB>::a_unsigned ? _mm256_maddubs_epi16(a, b[v]) : _mm256_maddubs_epi16(b[v], a);
             acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pairs, ones));
         }
     }
@@ -129,8 +129,9 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
                 Policy::finish(acc[r], part);
                 for (int q = 0; q < 2; ++q) {
                     __m256i* t = reinterpret_cast<__m256i*>(out + 8 * q);
-                    _mm256_storeu_si256(t, _mm256_add_epi32(_mm256_loadu_si256(t),
-                                                            _mm256_load_si256(reinterpret_cast<const __m256i*>(part + 8 * q))));
+                    _mm256_storeu_si256(
+                        t, _mm256_add_epi32(_mm256_loadu_si256(t),
+                                            _mm256_load_si256(reinterpret_cast<const __m256i*>(part + 8 * q))));
                 }
             } else {
                 Policy::finish(acc[r], out);

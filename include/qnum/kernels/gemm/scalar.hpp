@@ -18,8 +18,9 @@ namespace qnum {
 /// Slow and obviously correct: the specification the packed SIMD kernels are tested against. Results that do not fit
 /// Acc wrap modulo 2^bits (gemm() rejects such inputs instead).
 template <class Acc, class TA, class TB>
-void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, std::size_t lda, std::int32_t a_zero_point,
-                    const TB* b, std::size_t ldb, b_layout layout, std::int32_t b_zero_point, Acc* c, std::size_t ldc) {
+void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, std::size_t lda,
+                    std::int32_t a_zero_point, const TB* b, std::size_t ldb, b_layout layout, std::int32_t b_zero_point,
+                    Acc* c, std::size_t ldc) {
     static_assert(std::is_same_v<Acc, std::int32_t> || std::is_same_v<Acc, std::int64_t>, "qnum: Acc is int32/int64");
     for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) {
@@ -35,10 +36,10 @@ void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, st
 namespace detail {
 
 /// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (group g
-/// at a + r * lda + g * a_group_stride elements, so A may be in place or packed) times the packed panel `b`, plus, when a_tail is non-null, one last group whose A bytes are
-/// a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when those are non-null (the zero-point correction);
-/// with `accumulate`, added to the tile's previous contents (K blocking). Sums wrap modulo 2^32 exactly like
-/// vpdpbusd / vpdpwssd / pmaddwd.
+/// at a + r * lda + g * a_group_stride elements, so A may be in place or packed) times the packed panel `b`, plus, when
+/// a_tail is non-null, one last group whose A bytes are a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when
+/// those are non-null (the zero-point correction); with `accumulate`, added to the tile's previous contents (K
+/// blocking). Sums wrap modulo 2^32 exactly like vpdpbusd / vpdpwssd / pmaddwd.
 template <int MR, class TA, class TB>
 void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
                         const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile,
@@ -93,7 +94,8 @@ void gemm_pack_a(const TA* a, std::size_t lda, std::size_t rows, std::size_t k, 
     if (tail)
         for (std::size_t r = 0; r < rows; ++r) {
             TA* dst = out + (full * rows + r) * Group;
-            for (std::size_t e = 0; e < std::size_t(Group); ++e) dst[e] = e < tail ? a[r * lda + full * Group + e] : TA{0};
+            for (std::size_t e = 0; e < std::size_t(Group); ++e)
+                dst[e] = e < tail ? a[r * lda + full * Group + e] : TA{0};
         }
 }
 
