@@ -277,7 +277,7 @@ void bm_microkernel(benchmark::State& state) {
     alignas(64) std::int32_t tile[8 * 32];
     for (auto _ : state) {
         qnum::detail::gemm_kernel_avx512vnni<8, TA, TB>(packed.groups(), a.data(), k, packed.group, packed.panel(0),
-                                                        nullptr, tile, false, nullptr, nullptr);
+                                                        nullptr, tile, 32, false, nullptr, nullptr);
         benchmark::DoNotOptimize(tile);
     }
     state.counters["GOPS"] =

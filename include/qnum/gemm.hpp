@@ -79,8 +79,8 @@ inline void thread_parallel_for(std::size_t tasks, unsigned threads, const std::
 
 template <class TA, class TB>
 using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t,
-                                const typename gemm_traits<TA, TB>::packed*, const std::int32_t*, std::int32_t*, bool,
-                                const std::uint32_t*, const std::uint32_t*);
+                                const typename gemm_traits<TA, TB>::packed*, const std::int32_t*, std::int32_t*,
+                                std::size_t, bool, const std::uint32_t*, const std::uint32_t*);
 
 /// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
 template <class TA, class TB>
@@ -324,8 +324,8 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
             }
             const packed* panel = b.panel(p);
             // One MR-row tile over k groups [g0, g1) (the last range takes the partial tail group), into `out`.
-            auto run_tile = [&](std::size_t i0, std::size_t g0, std::size_t g1, std::int32_t* out, bool accumulate,
-                                bool correct) {
+            auto run_tile = [&](std::size_t i0, std::size_t g0, std::size_t g1, std::int32_t* out, std::size_t ldt,
+                                bool accumulate, bool correct) {
                 const std::size_t rows = std::min(mr, i_end - i0);
                 const TA* a_tile = a + i0 * lda;
                 std::uint32_t row_term32[8];
@@ -334,7 +334,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                 if (a_packed) {  // tiles of the block packed back to back, each [group][row][4 bytes], tail padded
                     const TA* tile_a = a_packed.get() + (i0 - i_begin) * all_groups * g_size;
                     set->fn[rows - 1](g1 - g0, tile_a + g0 * rows * g_size, g_size, rows * g_size,
-                                      panel + g0 * nr * g_size, nullptr, out, accumulate,
+                                      panel + g0 * nr * g_size, nullptr, out, ldt, accumulate,
                                       correct ? row_term32 : nullptr, col_term32);
                     return;
                 }
@@ -347,7 +347,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                         std::memcpy(a_tail + r, last, 4);
                     }
                 set->fn[rows - 1](g1 - g0 - (with_tail ? 1 : 0), a_tile + g0 * g_size, lda, g_size,
-                                  panel + g0 * nr * g_size, with_tail ? a_tail : nullptr, out, accumulate,
+                                  panel + g0 * nr * g_size, with_tail ? a_tail : nullptr, out, ldt, accumulate,
                                   correct ? row_term32 : nullptr, col_term32);
             };
             auto prefetch_rows = [&](std::size_t i0) {
@@ -355,21 +355,40 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                     output_stage::try_prefetch(stage, i0 + r, j0, nc);
             };
             if constexpr (std::is_same_v<Acc, std::int32_t>) {
+                // Raw int32 output of a full-width panel: the kernel stores (and accumulates K blocks) straight into
+                // C from its registers — no tile round trip, whose loads also 4K-alias the C stores when ldc is a
+                // power of two.
+                std::int32_t* direct = nullptr;
+                std::size_t ldc = 0;
+                if constexpr (std::is_same_v<Stage, output_stage::store<std::int32_t>>) {
+                    if (nc == nr) {
+                        direct = stage.c + j0;
+                        ldc = stage.ldc;
+                    }
+                }
                 if (all_groups <= kc_groups) {  // whole K per tile, stages straight from the L1 tile
                     for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                        if (direct) {
+                            run_tile(i0, 0, all_groups, direct + i0 * ldc, ldc, false, true);
+                            continue;
+                        }
                         prefetch_rows(i0);
-                        run_tile(i0, 0, all_groups, tile, false, true);
+                        run_tile(i0, 0, all_groups, tile, nr, false, true);
                         for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
                             stage(tile + r * nr, i0 + r, j0, nc);
                     }
-                } else {  // K blocks: the kc x 32 slice of the panel stays in L1 while every tile of the block uses it
+                } else {  // K blocks: the kc x 32 slice of the panel is reused by every tile of the block
                     for (std::size_t g0 = 0; g0 < all_groups; g0 += kc_groups) {
                         const std::size_t g1 = std::min(all_groups, g0 + kc_groups);
                         const bool last = g1 == all_groups;
                         for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                            if (direct) {
+                                run_tile(i0, g0, g1, direct + i0 * ldc, ldc, g0 > 0, last);
+                                continue;
+                            }
                             std::int32_t* acc = block_acc.get() + (i0 - i_begin) * nr;
                             if (last) prefetch_rows(i0);
-                            run_tile(i0, g0, g1, acc, g0 > 0, last);
+                            run_tile(i0, g0, g1, acc, nr, g0 > 0, last);
                             if (last)
                                 for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
                                     stage(acc + r * nr, i0 + r, j0, nc);
@@ -382,7 +401,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                     const std::size_t rows = std::min(mr, i_end - i0);
                     std::fill_n(tile64, rows * nr, std::int64_t{0});
                     for (std::size_t g0 = 0; g0 < all_groups; g0 += chunk_groups) {
-                        run_tile(i0, g0, std::min(all_groups, g0 + chunk_groups), tile, false, false);
+                        run_tile(i0, g0, std::min(all_groups, g0 + chunk_groups), tile, nr, false, false);
                         for (std::size_t e = 0; e < rows * nr; ++e)
                             tile64[e] += chunk_wraps_high && tile[e] == std::numeric_limits<std::int32_t>::min()
                                              ? std::int64_t{1} << 31

@@ -95,8 +95,8 @@ struct gemm_avx2_madd16 {
 template <int MR, class TA, class TB, class Policy>
 QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
                                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail,
-                                       std::int32_t* tile, bool accumulate, const std::uint32_t* row_term,
-                                       const std::uint32_t* col_term) {
+                                       std::int32_t* tile, std::size_t ldt, bool accumulate,
+                                       const std::uint32_t* row_term, const std::uint32_t* col_term) {
     constexpr int n_acc = Policy::acc_per_row;
     const std::size_t row_bytes = lda * sizeof(TA), group_bytes = a_group_stride * sizeof(TA);
     for (int half = 0; half < 2; ++half) {
@@ -123,7 +123,7 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-            std::int32_t* out = tile + r * 32 + 16 * half;
+            std::int32_t* out = tile + r * ldt + 16 * half;
             if (accumulate) {  // policies keep partial sums in their own lane order: finish first, then add
                 alignas(32) std::int32_t part[16];
                 Policy::finish(acc[r], part);
@@ -142,7 +142,7 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
         for (int r = 0; r < MR; ++r) {
             const __m256i rt = _mm256_set1_epi32(static_cast<std::int32_t>(row_term[r]));
             for (int q = 0; q < 4; ++q) {
-                __m256i* t = reinterpret_cast<__m256i*>(tile + r * 32 + 8 * q);
+                __m256i* t = reinterpret_cast<__m256i*>(tile + r * ldt + 8 * q);
                 const __m256i ct = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_term + 8 * q));
                 _mm256_storeu_si256(t, _mm256_sub_epi32(_mm256_loadu_si256(t), _mm256_add_epi32(rt, ct)));
             }

@@ -39,7 +39,7 @@ inline std::int32_t gemm_load4(const void* p) noexcept {
     return v;
 }
 
-/// tile (MR x 32, row stride 32) = the sum over `groups` k-groups of A rows (group g of row r at
+/// tile (MR x 32, row stride ldt) = the sum over `groups` k-groups of A rows (group g of row r at
 /// a + r * lda + g * a_group_stride elements: in place or packed) x packed panel b, plus a last group
 /// whose A bytes are a_tail[r] when a_tail is non-null, minus the row/column correction terms when given.
 /// Same contract as gemm_kernel_scalar.
@@ -47,14 +47,15 @@ template <int MR, class TA, class TB>
 QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA* a, std::size_t lda,
                                                    std::size_t a_group_stride,
                                                    const typename gemm_traits<TA, TB>::packed* b,
-                                                   const std::int32_t* a_tail, std::int32_t* tile, bool accumulate,
-                                                   const std::uint32_t* row_term, const std::uint32_t* col_term) {
+                                                   const std::int32_t* a_tail, std::int32_t* tile, std::size_t ldt,
+                                                   bool accumulate, const std::uint32_t* row_term,
+                                                   const std::uint32_t* col_term) {
     __m512i acc[MR][2];
     if (accumulate) {
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-            acc[r][0] = _mm512_load_si512(tile + r * 32);
-            acc[r][1] = _mm512_load_si512(tile + r * 32 + 16);
+            acc[r][0] = _mm512_loadu_si512(tile + r * ldt);
+            acc[r][1] = _mm512_loadu_si512(tile + r * ldt + 16);
         }
     } else {
 #pragma GCC unroll 16
@@ -93,8 +94,8 @@ QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA*
     }
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-        _mm512_store_si512(tile + r * 32, acc[r][0]);
-        _mm512_store_si512(tile + r * 32 + 16, acc[r][1]);
+        _mm512_storeu_si512(tile + r * ldt, acc[r][0]);
+        _mm512_storeu_si512(tile + r * ldt + 16, acc[r][1]);
     }
 }
 

@@ -35,7 +35,7 @@ void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, st
 
 namespace detail {
 
-/// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride 32) = sum over `groups` k-groups of A row r (group g
+/// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride ldt) = sum over `groups` k-groups of A row r (group g
 /// at a + r * lda + g * a_group_stride elements, so A may be in place or packed) times the packed panel `b`, plus, when
 /// a_tail is non-null, one last group whose A bytes are a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when
 /// those are non-null (the zero-point correction); with `accumulate`, added to the tile's previous contents (K
@@ -43,13 +43,14 @@ namespace detail {
 template <int MR, class TA, class TB>
 void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
                         const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile,
-                        bool accumulate, const std::uint32_t* row_term, const std::uint32_t* col_term) {
+                        std::size_t ldt, bool accumulate, const std::uint32_t* row_term,
+                        const std::uint32_t* col_term) {
     constexpr int g_size = gemm_traits<TA, TB>::group;
     constexpr std::size_t nr = gemm_nr;
     std::uint32_t acc[MR][nr] = {};
     if (accumulate)
         for (int r = 0; r < MR; ++r)
-            for (std::size_t c = 0; c < nr; ++c) acc[r][c] = static_cast<std::uint32_t>(tile[r * nr + c]);
+            for (std::size_t c = 0; c < nr; ++c) acc[r][c] = static_cast<std::uint32_t>(tile[r * ldt + c]);
     auto step = [&](int r, const TA* av, const typename gemm_traits<TA, TB>::packed* bg) {
         for (std::size_t c = 0; c < nr; ++c) {
             std::uint32_t s = 0;
@@ -68,7 +69,7 @@ void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::s
         }
     for (int r = 0; r < MR; ++r)
         for (std::size_t c = 0; c < nr; ++c)
-            tile[r * nr + c] = static_cast<std::int32_t>(row_term ? acc[r][c] - row_term[r] - col_term[c] : acc[r][c]);
+            tile[r * ldt + c] = static_cast<std::int32_t>(row_term ? acc[r][c] - row_term[r] - col_term[c] : acc[r][c]);
 }
 
 /// Exact sum of one row of A (int32 partial sums over chunks that cannot overflow, then int64).
