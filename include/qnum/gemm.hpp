@@ -12,10 +12,14 @@
 // qnum::error when K * max|A - za| * max|B - zb| > 2^31 - 1 (8-bit A: its format range; 16-bit A: measured), so the
 // result is never a silent wrap; int64 accumulates int32 partial sums over K chunks that provably cannot overflow.
 //
-// Blocking: tasks are (row block of mc rows, A block ~256 KiB resident in L2) x (range of 32-column panels); inside a
-// task each packed B panel (K x 32) is reused by all MR-row tiles of the block. The MR x 32 int32 tile is written to a
-// stack buffer and the stages run on it row by row. M < MR (GEMV, small M) uses a kernel instantiated for exactly M
-// rows. Threads: gemm_options::parallel_for (the engine's pool) or, by default, `threads` std::threads.
+// Blocking: tasks are (row block of mc rows: ~256 KiB of A resident in L2, 64 rows when K is blocked) x (range of
+// 32-column panels). Inside a task each packed B panel (K x 32) is reused by every MR-row tile of the block; A is
+// packed per tile ([group][row][4 bytes], one sequential stream) when the task sweeps >= 4 panels; K > 256 groups is
+// cut into blocks so a slice of the panel is reused from L1/L2 by the block's tiles. The microkernel (MR x 32,
+// MR = 8 on VNNI) subtracts the zero-point correction in its epilogue and writes a 64-byte-aligned stack tile on
+// which the stages run row by row — or, for the raw int32 store stage, straight into C. M < MR (GEMV, small M) uses
+// a kernel instantiated for exactly M rows; threads split N when there are few row blocks (M = 1 included).
+// Threads: gemm_options::parallel_for (the engine's pool) or, by default, `threads` std::threads.
 #pragma once
 
 #include <algorithm>
@@ -51,7 +55,8 @@ namespace qnum {
 /// all have finished. Lets an engine run qnum's GEMM on its own thread pool.
 using parallel_for_fn = std::function<void(std::size_t tasks, const std::function<void(std::size_t)>& body)>;
 
-/// Threading of one gemm call: `parallel_for` if set, else `threads` std::threads (1 = the calling thread only).
+/// Threading of one gemm call: `parallel_for` if set (then `threads` says how many workers it has, to size the task
+/// split), else `threads` std::threads (1 = the calling thread only).
 struct gemm_options {
     unsigned threads = 1;
     parallel_for_fn parallel_for;

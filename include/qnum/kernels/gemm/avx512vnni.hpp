@@ -66,7 +66,14 @@ QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA*
     const char* bp = reinterpret_cast<const char*>(b);
     for (std::size_t g = 0; g < groups; ++g, ap += group_bytes, bp += 128) {
         const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
+        // Both 64-byte lines of the group 16 groups ahead; few-row tiles (GEMV) stream B from memory, so they also
+        // reach further ahead (hardware prefetch alone left M = 1 at about half of the DRAM bandwidth).
         _mm_prefetch(bp + 2048, _MM_HINT_T0);
+        _mm_prefetch(bp + 2048 + 64, _MM_HINT_T0);
+        if constexpr (MR <= 2) {
+            _mm_prefetch(bp + 8192, _MM_HINT_T1);
+            _mm_prefetch(bp + 8192 + 64, _MM_HINT_T1);
+        }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
             const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));
