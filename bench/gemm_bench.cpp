@@ -221,7 +221,7 @@ QNUM_TARGET_AVX512VNNI std::int64_t peak_loop(std::int64_t iters) {
     if constexpr (Kind < 2) {
         __m512i acc[16];
 #pragma GCC unroll 16
-        for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_si512();
+        for (int j = 0; j < 16; ++j) acc[j] = _mm512_set1_epi32(j);  // distinct, so no chains can be merged
         __m512i a = _mm512_set1_epi32(0x01010101), b = _mm512_set1_epi32(0x02020202);
         __asm__ volatile("" : "+v"(a), "+v"(b));
         for (std::int64_t i = 0; i < iters; ++i) {
@@ -238,7 +238,7 @@ QNUM_TARGET_AVX512VNNI std::int64_t peak_loop(std::int64_t iters) {
     } else {
         __m256i acc[12];
 #pragma GCC unroll 12
-        for (int j = 0; j < 12; ++j) acc[j] = _mm256_setzero_si256();
+        for (int j = 0; j < 12; ++j) acc[j] = _mm256_set1_epi32(j);  // distinct, so no chains can be merged
         __m256i a = _mm256_set1_epi32(0x00010001), b = _mm256_set1_epi32(0x00020002);
         __asm__ volatile("" : "+v"(a), "+v"(b));
         for (std::int64_t i = 0; i < iters; ++i) {
