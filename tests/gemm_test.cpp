@@ -168,6 +168,11 @@ TEST_CASE("gemm int64 accumulation: full-range s16s16 with long K is exact") {
                                                             qnum::b_layout::k_by_n, 0, 0);
         check_case<std::int64_t, std::int16_t, std::int8_t>(7, 35, 999, rng, -32768, 32767, -128, 127, 0, 0,
                                                             qnum::b_layout::k_by_n, 2, 0);
+        // >= 4 panels: A is packed per tile, including the one-group chunks of full-range int16.
+        check_case<std::int64_t, std::int16_t, std::int16_t>(11, 150, 517, rng, -32768, 32767, -32768, 32767, 0, 0,
+                                                             qnum::b_layout::k_by_n, 1, 1);
+        check_case<std::int64_t, std::int8_t, std::int8_t>(17, 130, 1031, rng, -128, 127, -128, 127, -4, 9,
+                                                           qnum::b_layout::n_by_k, 0, 1);
     }
 }
 
@@ -316,6 +321,11 @@ TEST_CASE("gemm bad input: null pointers, short strides, K too large for int32")
     CHECK_THROWS_AS(qnum::gemm(4, a.data(), 8, 0, w, os::store<>{c.data(), 7}), qnum::error);  // ldc < N
     CHECK_THROWS_AS(qnum::gemm(4, a.data(), 8, 0, w, os::dequantize{nullptr, 8, nullptr, 1}), qnum::error);
     CHECK_NOTHROW(qnum::gemm(0, static_cast<const std::uint8_t*>(nullptr), 0, 0, w, os::store<>{nullptr, 8}));
+    // K = 0: every output is the empty sum, 0, whatever the zero points.
+    const packed empty_k(nullptr, 0, 5, 5, qnum::b_layout::k_by_n, 3);
+    std::fill(c.begin(), c.end(), 99);
+    qnum::gemm(3, static_cast<const std::uint8_t*>(nullptr), 0, 7, empty_k, os::store<>{c.data(), 5});
+    for (std::size_t i = 0; i < 15; ++i) CHECK(c[i] == 0);
 
     // s16s16 with int32: full-range operands overflow already at K = 2; the int64 variant accepts them.
     std::vector<std::int16_t> a16(2 * 3, -32768), b16(3 * 2, -32768);
