@@ -247,6 +247,27 @@ void check_requantized(bool per_channel, std::int32_t out_zp, qnum::qrange clamp
     }
 }
 
+TEST_CASE("gemm: K blocking through a non-store stage (accumulators of the row block in a scratch buffer)") {
+    const std::size_t m = 37, n = 70, k = 2100;  // 525 groups > one K block; N not a multiple of 32
+    std::mt19937 rng(8);
+    std::vector<std::int8_t> a(m * k), b(k * n);
+    fill(a, rng, -128, 127);
+    fill(b, rng, -128, 127);
+    std::vector<std::int32_t> want(m * n), got(m * n), bias(n, 5);
+    qnum::reference_gemm<std::int32_t>(m, n, k, a.data(), k, 2, b.data(), n, qnum::b_layout::k_by_n, -1, want.data(),
+                                       n);
+    for (auto& v : want) v += 5;
+    const qnum::packed_matrix_b<std::int8_t, std::int8_t> w(b.data(), k, n, n, qnum::b_layout::k_by_n, -1);
+    namespace os = qnum::output_stage;
+    for (auto level : levels()) {
+        isa_guard guard(level);
+        CAPTURE(qnum::isa_name(level));
+        std::fill(got.begin(), got.end(), 0);
+        qnum::gemm(m, a.data(), k, 2, w, os::chain(os::bias{bias.data()}, os::store<>{got.data(), n}));
+        REQUIRE(got == want);
+    }
+}
+
 TEST_CASE("gemm + qnum::requantizer: every method, per tensor and per channel, int8/uint8/int16 outputs") {
     const qnum::qrange s8{-128, 127}, u8{0, 255}, relu_s8{-5, 127};
     check_requantized<qnum::double_rounding, std::int8_t, std::uint8_t, std::int8_t>(false, -5, s8);
