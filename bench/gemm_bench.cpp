@@ -275,17 +275,17 @@ void bm_microkernel(benchmark::State& state) {
         return;
     }
     const std::size_t k = 256;
-    const auto a = random_vector<TA>(8 * k, 0, 100, 1);
+    const auto a = random_vector<TA>(QNUM_GEMM_VNNI_MR * k, 0, 100, 1);
     const auto b = random_vector<TB>(k * 32, 0, 100, 2);
     const qnum::packed_matrix_b<TA, TB> packed(b.data(), k, 32, 32);
-    alignas(64) std::int32_t tile[8 * 32];
+    alignas(64) std::int32_t tile[QNUM_GEMM_VNNI_MR * 32];
     for (auto _ : state) {
-        qnum::detail::gemm_kernel_avx512vnni<8, TA, TB>(packed.groups(), a.data(), k, packed.group, packed.panel(0),
-                                                        nullptr, tile, 32, false, nullptr, nullptr);
+        qnum::detail::gemm_kernel_avx512vnni<QNUM_GEMM_VNNI_MR, TA, TB>(
+            packed.groups(), a.data(), k, packed.group, packed.panel(0), nullptr, tile, 32, false, nullptr, nullptr);
         benchmark::DoNotOptimize(tile);
     }
-    state.counters["GOPS"] =
-        benchmark::Counter(2.0 * 8 * 32 * double(k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GOPS"] = benchmark::Counter(2.0 * QNUM_GEMM_VNNI_MR * 32 * double(k) / 1e9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK_TEMPLATE(bm_microkernel, std::uint8_t, std::int8_t)
     ->Name("microkernel_u8s8")

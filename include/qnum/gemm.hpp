@@ -45,6 +45,10 @@
 #include "qnum/kernels/gemm/avx512vnni.hpp"
 #endif
 
+/// Rows of the AVX-512 VNNI microkernel tile (2 x MR zmm accumulators; 8 and 12 measured within noise on Zen 4).
+#ifndef QNUM_GEMM_VNNI_MR
+#define QNUM_GEMM_VNNI_MR 8
+#endif
 #ifndef QNUM_GEMM_MC_BLOCKED
 #define QNUM_GEMM_MC_BLOCKED 64
 #endif
@@ -87,11 +91,14 @@ using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t
                                 const typename gemm_traits<TA, TB>::packed*, const std::int32_t*, std::int32_t*,
                                 std::size_t, bool, const std::uint32_t*, const std::uint32_t*);
 
+/// Largest MR of any kernel, and the row multiple of a row block (every MR divides it).
+inline constexpr std::size_t gemm_max_mr = QNUM_GEMM_VNNI_MR, gemm_row_quantum = QNUM_GEMM_VNNI_MR;
+
 /// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
 template <class TA, class TB>
 struct gemm_kernel_set {
     int mr = 0;
-    gemm_kernel_fn<TA, TB> fn[8] = {};
+    gemm_kernel_fn<TA, TB> fn[gemm_max_mr] = {};
 };
 
 template <class TA, class TB, int... R>
@@ -122,7 +129,7 @@ gemm_kernels<TA, TB> select_gemm_kernels() {
     gemm_kernels<TA, TB> k;
 #if QNUM_HAS_X86_KERNELS
     if (isa_enabled(isa::avx512_vnni)) {
-        k.exact = gemm_vnni_set<TA, TB>(std::make_integer_sequence<int, 8>{});
+        k.exact = gemm_vnni_set<TA, TB>(std::make_integer_sequence<int, QNUM_GEMM_VNNI_MR>{});
         return k;
     }
     if (isa_enabled(isa::avx2)) {  // also the avx512 (no VNNI) level: the AVX2 kernels
@@ -250,11 +257,13 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
     // row block (128 and 256 measured slightly slower on Zen 4).
     constexpr std::size_t kc_groups = 512;
     const std::size_t panels = b.panels();
-    // Row block: ~256 KiB of A, a multiple of 8 rows (every kernel's MR divides 8).
-    std::size_t mc = std::max<std::size_t>(8, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
+    // Row block: ~256 KiB of A, a multiple of gemm_row_quantum rows (every kernel's MR divides it).
+    constexpr std::size_t quantum = detail::gemm_row_quantum;
+    std::size_t mc =
+        std::max<std::size_t>(quantum, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
     // With K blocking the block's int32 accumulators (mc x 128 B) are reloaded per K block: keep them small (64 rows).
     if (all_groups > kc_groups) mc = std::min<std::size_t>(mc, QNUM_GEMM_MC_BLOCKED);
-    mc = std::min(mc / 8 * 8, (m + 7) / 8 * 8);
+    mc = std::min(std::max(quantum, mc / quantum * quantum), (m + quantum - 1) / quantum * quantum);
     const std::size_t m_blocks = (m + mc - 1) / mc;
     const unsigned threads = options.parallel_for ? std::max(1u, options.threads) : options.threads;
     std::size_t n_chunks = 1;
@@ -314,12 +323,12 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                     a + i0 * lda, lda, std::min(mr, i_end - i0), k,
                     a_packed.get() + (i0 - i_begin) * all_groups * g_size);
         }
-        alignas(64) std::int32_t tile[8 * nr];
+        alignas(64) std::int32_t tile[detail::gemm_max_mr * nr];
         // Accumulators of the whole row block when K is blocked (K > kc_groups groups), 64-byte aligned.
         std::unique_ptr<std::int32_t[], detail::aligned_free> block_acc;
         if (std::is_same_v<Acc, std::int32_t> && all_groups > kc_groups)
             block_acc = detail::aligned_zeros<std::int32_t>((i_end - i_begin + mr) * nr);
-        alignas(64) std::int64_t tile64[std::is_same_v<Acc, std::int64_t> ? 8 * nr : 1];
+        alignas(64) std::int64_t tile64[std::is_same_v<Acc, std::int64_t> ? detail::gemm_max_mr * nr : 1];
         alignas(64) std::uint32_t col_term32[nr];  // za * colsum - K za zb, modulo 2^32, zero past N
         std::int64_t col_term[nr];
         for (std::size_t p = p_begin; p < p_end; ++p) {
@@ -334,7 +343,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                                 bool accumulate, bool correct) {
                 const std::size_t rows = std::min(mr, i_end - i0);
                 const TA* a_tile = a + i0 * lda;
-                std::uint32_t row_term32[8];
+                std::uint32_t row_term32[detail::gemm_max_mr];
                 for (std::size_t r = 0; r < rows; ++r)
                     row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
                 if (a_packed) {  // tiles of the block packed back to back, each [group][row][4 bytes], tail padded
@@ -345,7 +354,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                     return;
                 }
                 const bool with_tail = tail && g1 == all_groups;
-                std::int32_t a_tail[8];
+                std::int32_t a_tail[detail::gemm_max_mr];
                 if (with_tail)
                     for (std::size_t r = 0; r < rows; ++r) {
                         TA last[g_size] = {};
