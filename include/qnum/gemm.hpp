@@ -93,6 +93,8 @@ using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t
 
 /// Largest MR of any kernel, and the row multiple of a row block (every MR divides it).
 inline constexpr std::size_t gemm_max_mr = QNUM_GEMM_VNNI_MR, gemm_row_quantum = QNUM_GEMM_VNNI_MR;
+static_assert(QNUM_GEMM_VNNI_MR % 4 == 0 && QNUM_GEMM_VNNI_MR <= 16,
+              "qnum: QNUM_GEMM_VNNI_MR must be a multiple of the AVX2/scalar tile rows (4), at most 16");
 
 /// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
 template <class TA, class TB>

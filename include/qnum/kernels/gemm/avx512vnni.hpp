@@ -15,6 +15,11 @@
 #if QNUM_HAS_X86_KERNELS
 #include <immintrin.h>
 
+/// 1: s8s8 folds the A broadcast into vpdpbusd's {1to16} memory operand (0: vpbroadcastd + register form).
+#ifndef QNUM_GEMM_EMBEDDED_BCAST
+#define QNUM_GEMM_EMBEDDED_BCAST 1
+#endif
+
 namespace qnum::detail {
 
 QNUM_INTRINSICS_BEGIN
@@ -32,6 +37,9 @@ QNUM_TARGET_AVX512VNNI inline void gemm_dot_vnni(__m512i& acc, __m512i a, __m512
     else
         __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(b), "v"(a));  // packed B + 128 unsigned, A signed
 }
+
+/// A 4-byte word of any data (A bytes or int16 pairs), for asm memory operands.
+typedef std::int32_t gemm_alias_i32 __attribute__((may_alias));
 
 inline std::int32_t gemm_load4(const void* p) noexcept {
     std::int32_t v;
@@ -76,9 +84,19 @@ QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA*
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-            const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));
-            gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
-            gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+            if constexpr (QNUM_GEMM_EMBEDDED_BCAST && !gemm_traits<TA, TB>::a_unsigned &&
+                          gemm_traits<TA, TB>::group == 4) {
+                // A is vpdpbusd's signed operand, the one that may come from memory: fold the broadcast in.
+                // (In L1 this lifts the s8s8 microkernel from ~91% to ~98% of the vpdpbusd peak. u8s8/u8u8 keep A in
+                // the unsigned slot, which must be a register, and pay a vpbroadcastd per row.)
+                const auto* word = reinterpret_cast<const gemm_alias_i32*>(ap + r * row_bytes);
+                __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][0]) : "v"(b0), "m"(*word));
+                __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][1]) : "v"(b1), "m"(*word));
+            } else {
+                const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));
+                gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
+                gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+            }
         }
     }
     if (a_tail) {
