@@ -15,7 +15,8 @@
 #if QNUM_HAS_X86_KERNELS
 #include <immintrin.h>
 
-/// 1: s8s8 folds the A broadcast into vpdpbusd's {1to16} memory operand (0: vpbroadcastd + register form).
+/// 1: s8s8 and 16-bit fold the A broadcast into vpdpbusd / vpdpwssd's {1to16} memory operand (0: vpbroadcastd +
+/// register form).
 #ifndef QNUM_GEMM_EMBEDDED_BCAST
 #define QNUM_GEMM_EMBEDDED_BCAST 1
 #endif
@@ -84,14 +85,19 @@ QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA*
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-            if constexpr (QNUM_GEMM_EMBEDDED_BCAST && !gemm_traits<TA, TB>::a_unsigned &&
-                          gemm_traits<TA, TB>::group == 4) {
-                // A is vpdpbusd's signed operand, the one that may come from memory: fold the broadcast in.
-                // (In L1 this lifts the s8s8 microkernel from ~91% to ~98% of the vpdpbusd peak. u8s8/u8u8 keep A in
-                // the unsigned slot, which must be a register, and pay a vpbroadcastd per row.)
+            if constexpr (QNUM_GEMM_EMBEDDED_BCAST && !gemm_traits<TA, TB>::a_unsigned) {
+                // A is the signed operand (s8s8; int16 pairs, where both are signed), the one that may come from
+                // memory: fold the broadcast in. In L1 this lifts the s8s8 microkernel from ~91% to ~98% of the
+                // vpdpbusd peak; u8s8/u8u8 keep A in the unsigned slot, which must be a register, and pay a
+                // vpbroadcastd per row.
                 const auto* word = reinterpret_cast<const gemm_alias_i32*>(ap + r * row_bytes);
-                __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][0]) : "v"(b0), "m"(*word));
-                __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][1]) : "v"(b1), "m"(*word));
+                if constexpr (gemm_traits<TA, TB>::group == 2) {
+                    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc[r][0]) : "v"(b0), "m"(*word));
+                    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc[r][1]) : "v"(b1), "m"(*word));
+                } else {
+                    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][0]) : "v"(b0), "m"(*word));
+                    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][1]) : "v"(b1), "m"(*word));
+                }
             } else {
                 const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));
                 gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
