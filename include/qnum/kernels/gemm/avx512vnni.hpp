@@ -1,8 +1,9 @@
 // qnum — GEMM microkernel for AVX-512 VNNI: one vpdpbusd (8-bit) or vpdpwssd (16-bit) per 16 x 4 (or 16 x 2) block.
 //
 // Tile MR x 32: 2 * MR zmm accumulators, the 128-byte packed B group loaded once as two zmm and reused by every row,
-// 4 bytes of each A row broadcast (folded into the instruction's {1to16} memory operand). vpdpbusd / vpdpwssd do not
-// saturate: products are exact and sums wrap modulo 2^32, the same integers as the scalar kernel.
+// 4 bytes of each A row broadcast (vpbroadcastd when A is the unsigned operand, u8s8/u8u8; folded into the
+// instruction's {1to16} memory operand when it is the signed one, s8s8/s16). vpdpbusd / vpdpwssd do not saturate:
+// products are exact and sums wrap modulo 2^32, the same integers as the scalar kernel.
 #pragma once
 
 #include <cstddef>
