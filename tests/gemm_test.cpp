@@ -279,6 +279,14 @@ TEST_CASE("gemm + qnum::requantizer: every method, per tensor and per channel, i
     check_requantized<qnum::power_of_two, std::int8_t, std::uint8_t, std::int8_t>(true, 0, s8);
     // 16x8: int16 activations, int8 weights, int16 outputs.
     check_requantized<qnum::double_rounding, std::int16_t, std::int16_t, std::int8_t>(true, 0, {-32768, 32767});
+    {  // a per-channel requantizer with fewer channels than N is rejected before any work
+        const qnum::requantizer<std::int8_t> short_req(std::vector<double>(10, 0.01), 0, {-128, 127});
+        std::vector<std::uint8_t> a1(4 * 8, 1);
+        std::vector<std::int8_t> b1(8 * 16, 1), c1(4 * 16);
+        const qnum::packed_matrix_b<std::uint8_t, std::int8_t> w1(b1.data(), 8, 16, 16);
+        CHECK_THROWS_AS(qnum::gemm(4, a1.data(), 8, 0, w1, qnum::output_stage::requantize_to(short_req, c1.data(), 16)),
+                        qnum::error);
+    }
     // Fused chain: bias then requantize (the requantizer sees biased accumulators).
     const std::size_t m = 9, n = 40, k = 64;
     std::mt19937 rng(4);

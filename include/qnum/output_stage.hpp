@@ -77,6 +77,13 @@ struct clamp {
     }
 };
 
+/// A requantizer that reports channels() (qnum::requantizer does) must be per tensor or have one per column.
+template <class R>
+auto check_channels(const R& r, std::size_t n) -> decltype(void(r.channels())) {
+    detail::require(r.channels() == 1 || r.channels() >= n, "gemm: the requantizer has fewer channels than N");
+}
+inline void check_channels(...) {}
+
 /// Requantizes int32 accumulators with any requantizer offering apply(const int32_t*, Out*, n, channel0) — e.g.
 /// qnum::requantizer<Out, Method> per tensor or per channel (channel = column) — and writes Out (int8/uint8/int16).
 /// The requantizer is referenced, not copied: it must outlive the gemm call.
@@ -87,6 +94,7 @@ struct requantize {
     std::size_t ldc;
     void check(std::size_t m, std::size_t n) const {
         detail::require(requantizer != nullptr, "gemm: requantizer is null");
+        check_channels(*requantizer, n);
         detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
         detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
     }
