@@ -5,6 +5,9 @@
 // bounds; accuracy reports; and every documented error.
 #define QNUM_DEBUG_CHECKS 1
 #include <qnum/lut.hpp>
+#include <qnum/lut_accuracy.hpp>
+#include <qnum/lut_int16.hpp>
+#include <qnum/lut_segmented.hpp>
 #include <qnum/lut_functions.hpp>
 #include <qnum/quantize.hpp>
 
@@ -181,4 +184,116 @@ TEST_CASE("lut8: bad input") {
     CHECK_NOTHROW(LU(fn::reciprocal{}, in, per_tensor<quint8>(0.1f)));
     CHECK_NOTHROW(LU(fn::rsqrt{}, in, per_tensor<quint8>(0.1f)));
     CHECK_NOTHROW(LU(fn::exp{}, per_tensor<qint8>(100.0f), per_tensor<quint8>(0.1f)));
+}
+
+namespace {
+// Every 16-bit input through every level equals operator() (the scalar specification).
+template <class Table>
+void check_all_16bit_inputs(const Table& t) {
+    using In = typename Table::in_storage;
+    using Out = typename Table::out_storage;
+    std::vector<In> all(65536 + 5);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<In>(i * 40503u);  // a permutation of 16 bits
+    std::vector<Out> ref(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) ref[i] = t(all[i]);
+    for (isa level : levels()) {
+        CAPTURE(isa_name(level));
+        limit_isa(level);
+        std::vector<Out> y(all.size());
+        t.apply(all.data(), y.data(), all.size());
+        CHECK(std::memcmp(y.data(), ref.data(), ref.size() * sizeof(Out)) == 0);
+        for (std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17}, std::size_t{33},
+                              std::size_t{100}})
+            for (std::size_t off = 0; off < 3; ++off) {
+                std::vector<Out> z(n + 4, Out(0x1234));
+                t.apply(all.data() + off, z.data() + 1 + off, n);
+                CHECK(std::memcmp(z.data() + 1 + off, ref.data() + off, n * sizeof(Out)) == 0);
+                CHECK(z[off] == Out(0x1234));
+                CHECK(z[1 + off + n] == Out(0x1234));
+            }
+        if constexpr (std::is_same_v<In, Out>) {
+            std::vector<In> inplace(all);
+            t.apply(inplace.data(), inplace.data(), inplace.size());
+            CHECK(std::memcmp(inplace.data(), ref.data(), ref.size() * sizeof(Out)) == 0);
+        }
+    }
+    unlimit_isa();
+}
+}  // namespace
+
+TEST_CASE("lut16: sigmoid, tanh, GELU over all int16 inputs: SIMD == scalar, error <= 2 LSB") {
+    const per_tensor<qint16> in(8.0f / 32768);  // inputs over [-8, 8)
+    const per_tensor<qint16> unit(1.0f / 32768);
+    const lut16<qint16, qint16> sig(fn::sigmoid{}, in, unit), th(fn::tanh{}, in, unit);
+    const lut16<qint16, qint16> ge(fn::gelu{}, in, per_tensor<qint16>(8.0f / 32768));
+    const auto es = measure_accuracy(sig, fn::sigmoid{}), et = measure_accuracy(th, fn::tanh{}),
+               eg = measure_accuracy(ge, fn::gelu{});
+    MESSAGE("lut16 sigmoid max " << es.max_error_lsb << " mean " << es.mean_error_lsb << "; tanh max "
+                                 << et.max_error_lsb << " mean " << et.mean_error_lsb << "; gelu max "
+                                 << eg.max_error_lsb << " mean " << eg.mean_error_lsb);
+    CHECK(es.inputs == 65536);
+    CHECK(es.max_error_lsb <= 2.0);
+    // tanh at this scale: 0.5 (rounding) + 1/32 (knots) + h^2 max|tanh''| / 16 = 1.54 (h = 128 codes) -> 2.03 LSB, the
+    // limit of 512 uniform intervals; the segmented table below meets 1 LSB for the same scales.
+    CHECK(et.max_error_lsb <= 2.04);
+    const segmented_lut<qint16, qint16> th_seg(fn::tanh{}, in, unit, 1.0);
+    CHECK(measure_accuracy(th_seg, fn::tanh{}).max_error_lsb <= 1.0);
+    MESSAGE("segmented tanh (same scales, bound 1 LSB): " << th_seg.knots().size() << " knots");
+    CHECK(eg.max_error_lsb <= 2.0);
+    check_all_16bit_inputs(sig);
+    check_all_16bit_inputs(th);
+    check_all_16bit_inputs(ge);
+    // unsigned input / output, and a saturating output range
+    const lut16<quint16, quint16> u(fn::exp{}, per_tensor<quint16>(1.0f / 8192, 32768), per_tensor<quint16>(1e-4f));
+    check_all_16bit_inputs(u);
+    const lut16<qint16, quint16> mixed(fn::softplus{}, in, per_tensor<quint16>(1.0f / 4096));
+    check_all_16bit_inputs(mixed);
+    CHECK(measure_accuracy(mixed, fn::softplus{}).max_error_lsb <= 2.0);
+}
+
+TEST_CASE("segmented_lut: guaranteed bound over a wide int16 range, with far fewer knots than codes") {
+    const per_tensor<qint16> wide(1.0f / 256);  // inputs over [-128, 128): a uniform table cannot follow sigmoid
+    const per_tensor<qint16> unit(1.0f / 32768);
+    for (double bound : {0.6, 1.0, 2.0}) {
+        const segmented_lut<qint16, qint16> s(fn::sigmoid{}, wide, unit, bound);
+        const auto e = measure_accuracy(s, fn::sigmoid{});
+        MESSAGE("segmented sigmoid bound " << bound << ": max " << e.max_error_lsb << " mean " << e.mean_error_lsb
+                                           << ", " << s.knots().size() << " knots");
+        CHECK(e.max_error_lsb <= bound);
+        CHECK(s.knots().size() < (bound >= 1.0 ? 4000u : 20000u));
+        check_all_16bit_inputs(s);
+    }
+    const lut16<qint16, qint16> uniform(fn::sigmoid{}, wide, unit);
+    CHECK(measure_accuracy(uniform, fn::sigmoid{}).max_error_lsb > 2.0);  // why segments are needed
+    // functions with a steep end: rsqrt and reciprocal on a positive range, exp, GELU
+    const segmented_lut<quint16, qint16> rs(fn::rsqrt{}, per_tensor<quint16>(1.0f / 64), per_tensor<qint16>(1.0f / 4096));
+    CHECK(measure_accuracy(rs, fn::rsqrt{}).max_error_lsb <= 1.0);
+    check_all_16bit_inputs(rs);
+    const segmented_lut<qint16, quint16> ex(fn::exp{}, per_tensor<qint16>(1.0f / 2048), per_tensor<quint16>(1.0f / 8192));
+    CHECK(measure_accuracy(ex, fn::exp{}).max_error_lsb <= 1.0);
+    check_all_16bit_inputs(ex);
+    const segmented_lut<qint16, qint16> ge(fn::gelu{}, wide, per_tensor<qint16>(128.0f / 32768), 0.75);
+    CHECK(measure_accuracy(ge, fn::gelu{}).max_error_lsb <= 0.75);
+    check_all_16bit_inputs(ge);
+}
+
+TEST_CASE("lut16 / segmented_lut: bad input") {
+    const per_tensor<qint16> in(1.0f / 256), out(1.0f / 32768);
+    using U = lut16<qint16, qint16>;
+    using S = segmented_lut<qint16, qint16>;
+    CHECK_THROWS_AS(U([](float x) { return std::log(x); }, in, out), error);
+    CHECK_THROWS_AS(S([](float x) { return 1.0f / x; }, in, out), error);  // inf at x = 0
+    CHECK_THROWS_AS(S(fn::tanh{}, in, out, 0.5), error);                    // bound below 0.55 LSB
+    CHECK_THROWS_AS(per_tensor<qint16>(-0.5f), error);
+}
+
+TEST_CASE("measure_accuracy on 8-bit tables") {
+    const lut8<qint8, qint8> t(fn::erf{}, per_tensor<qint8>(0.03f), per_tensor<qint8>(1.0f / 127));
+    const auto e = measure_accuracy(t, fn::erf{});
+    CHECK(e.inputs == 256);
+    CHECK(e.max_error_lsb <= 0.5 + 1e-4);
+    CHECK(e.mean_error_lsb > 0.0);
+    CHECK(e.mean_error_lsb < 0.5);
+    const lut8<qint8_narrow, qint8> n(fn::hardswish{}, per_tensor<qint8_narrow>(0.05f), per_tensor<qint8>(0.05f));
+    CHECK(measure_accuracy(n, fn::hardswish{}).inputs == 255);
 }
