@@ -6,7 +6,7 @@
 // u - 16k) over k = 0..7 telescopes to T_h[u & 15]. The same chain over U on u - 128 handles u >= 128, and a blend on
 // bit 7 of u picks the half: 16 shuffles, 14 subtractions and 15 XORs per 32 bytes, no gathers.
 //
-// 16-bit interpolated tables: two 32-bit gathers (t[i], t[i+1]) per 8 codes, then the integer interpolation of
+// 16-bit interpolated tables: two 64-bit gathers of knot pairs (t[i], t[i+1]) per 8 codes, then the integer interpolation of
 // kernels/lut/scalar.hpp with per-lane variable shifts (vpsllvd / vpsravd).
 #pragma once
 
@@ -83,9 +83,16 @@ QNUM_TARGET_AVX2 inline __m256i interp8_avx2(__m256i key, const std::int32_t* t,
                                              __m256i hi) {
     __m256i i, r, s;
     interp_avx2<Index>::position(ix, key, i, r, s);
-    const int* base = reinterpret_cast<const int*>(t);
-    const __m256i a = _mm256_i32gather_epi32(base, i, 4);
-    const __m256i b = _mm256_i32gather_epi32(base + 1, i, 4);
+    // One 64-bit gather per 4 codes fetches the knot pair (t[i], t[i+1]): half the loads of two 32-bit gathers.
+    const auto* base = reinterpret_cast<const long long*>(t);
+    const __m256i g0 = _mm256_i32gather_epi64(base, _mm256_castsi256_si128(i), 4);       // codes 0..3
+    const __m256i g1 = _mm256_i32gather_epi64(base, _mm256_extracti128_si256(i, 1), 4);  // codes 4..7
+    // even dwords are t[i], odd ones t[i+1]; the shuffle leaves codes in order 0 1 4 5 | 2 3 6 7, undone by vpermd
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    const __m256i a = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(g0), _mm256_castsi256_ps(g1), 0x88)), order);
+    const __m256i b = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(g0), _mm256_castsi256_ps(g1), 0xDD)), order);
     __m256i acc = _mm256_add_epi32(_mm256_sllv_epi32(a, s), _mm256_mullo_epi32(_mm256_sub_epi32(b, a), r));
     acc = _mm256_add_epi32(acc, _mm256_sllv_epi32(_mm256_set1_epi32(1 << (interp_frac_bits - 1)), s));
     const __m256i y = _mm256_srav_epi32(acc, _mm256_add_epi32(s, _mm256_set1_epi32(interp_frac_bits)));
