@@ -1,10 +1,13 @@
 // qnum — table look-up kernels for AVX2 (runtime-dispatched; compiled per function with QNUM_TARGET_AVX2).
 //
-// 8-bit tables: vpshufb looks up 16 entries at a time and returns 0 for index bytes with bit 7 set. The 256 entries
-// are split into halves of 8 sub-tables T_0..T_7 (entries 0..127) and U_0..U_7 (128..255). For a byte u < 128 with
-// high nibble h, the index u - 16k has bit 7 clear exactly for k <= h, so XOR-accumulating vpshufb(T_k ^ T_{k-1},
-// u - 16k) over k = 0..7 telescopes to T_h[u & 15]. The same chain over U on u - 128 handles u >= 128, and a blend on
-// bit 7 of u picks the half: 16 shuffles, 14 subtractions and 15 XORs per 32 bytes, no gathers.
+// 8-bit tables: vpshufb looks up 16 entries at a time and returns 0 for index bytes with bit 7 set; it reads only
+// bits 7 and 0..3 of each index. Let T_0..T_15 be the 16-entry sub-tables, u the input byte, h = u >> 4, and run one
+// chain idx_0 = u, idx_k = idx_{k-1} - 16, XOR-accumulating vpshufb(d_k, idx_k), the subtraction wrapping for
+// k <= 8 and saturating after. For u < 128, idx_k is non-negative exactly for k <= h (then negative for good), so
+// d_k = T_k ^ T_{k-1} (k < 8) telescopes to T_h. For u >= 128, the wrapped idx_k (k < 8) is non-negative exactly for
+// h - 8 < k <= 7, giving T_7 ^ T_{h-8}; idx_8 = u - 128 and the steps 8..8+(h-8) are active, so
+// d_{8+j} = W_j ^ W_{j-1} with W_j = T_{8+j} ^ T_7 ^ T_j leaves T_h. 16 shuffles, 15 subtractions and 15 XORs per
+// 32 bytes, no gathers and no blend (XNNPACK's AVX2 kernel uses the same idea).
 //
 // 16-bit interpolated tables: two 64-bit gathers of knot pairs (t[i], t[i+1]) per 8 codes, then the integer interpolation of
 // kernels/lut/scalar.hpp with per-lane variable shifts (vpsllvd / vpsravd).
@@ -25,29 +28,31 @@ namespace qnum::detail {
 /// Looks up the largest multiple of 32 bytes of x (see the file comment); returns how many bytes were done.
 QNUM_TARGET_AVX2 inline std::size_t lut8_avx2(const std::uint8_t* x, std::uint8_t* y, std::size_t n,
                                               const std::uint8_t* table) noexcept {
-    __m256i lo[8], hi[8];
-    __m128i prev_lo = _mm_setzero_si128(), prev_hi = _mm_setzero_si128();
-    for (int k = 0; k < 8; ++k) {
-        const __m128i tl = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k));
-        const __m128i th = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 128 + 16 * k));
-        lo[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(tl, prev_lo));
-        hi[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(th, prev_hi));
-        prev_lo = tl;
-        prev_hi = th;
+    auto sub = [table](int k) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k)); };
+    __m256i d[16];
+    d[0] = _mm256_broadcastsi128_si256(sub(0));
+    for (int k = 1; k < 8; ++k) d[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(sub(k), sub(k - 1)));
+    // W_j = U_j ^ T_7 ^ T_j (U_j = sub-table 8 + j), d[8 + j] = W_j ^ W_{j-1}: see the file comment
+    __m128i w_prev = _mm_setzero_si128();
+    for (int j = 0; j < 8; ++j) {
+        const __m128i w = _mm_xor_si128(sub(8 + j), _mm_xor_si128(sub(7), sub(j)));
+        d[8 + j] = _mm256_broadcastsi128_si256(_mm_xor_si128(w, w_prev));
+        w_prev = w;
     }
-    const __m256i sixteen = _mm256_set1_epi8(16), top = _mm256_set1_epi8(static_cast<char>(0x80));
+    const __m256i sixteen = _mm256_set1_epi8(16);
     std::size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
-        __m256i a_idx = u, b_idx = _mm256_xor_si256(u, top);
-        __m256i a = _mm256_shuffle_epi8(lo[0], a_idx), b = _mm256_shuffle_epi8(hi[0], b_idx);
-        for (int k = 1; k < 8; ++k) {
-            a_idx = _mm256_sub_epi8(a_idx, sixteen);
-            b_idx = _mm256_sub_epi8(b_idx, sixteen);
-            a = _mm256_xor_si256(a, _mm256_shuffle_epi8(lo[k], a_idx));
-            b = _mm256_xor_si256(b, _mm256_shuffle_epi8(hi[k], b_idx));
+        __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+        __m256i r = _mm256_shuffle_epi8(d[0], idx);
+        for (int k = 1; k <= 8; ++k) {  // wrapping: u >= 128 reaches u - 128 in [0, 127] after 8 steps
+            idx = _mm256_sub_epi8(idx, sixteen);
+            r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], idx));
         }
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), _mm256_blendv_epi8(a, b, u));
+        for (int k = 9; k < 16; ++k) {  // saturating: u < 128 stays negative (inactive) from here on
+            idx = _mm256_subs_epi8(idx, sixteen);
+            r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], idx));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
     }
     return i;
 }
