@@ -100,7 +100,7 @@ BENCHMARK(bm_lut8<isa::avx512>)->Name("lut8 int8 sigmoid, dispatched (AVX-512 VB
 BENCHMARK(bm_lut8<isa::avx2>)->Name("lut8 int8 sigmoid, AVX2 vpshufb")->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_lut8<isa::scalar>)->Name("lut8 int8 sigmoid, scalar")->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_lut16<lut16<qint16, qint16>, isa::avx2>)
-    ->Name("lut16 int16 GELU, AVX2 gathers")
+    ->Name("lut16 int16 GELU, AVX2")
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_lut16<lut16<qint16, qint16>, isa::scalar>)
     ->Name("lut16 int16 GELU, scalar")
