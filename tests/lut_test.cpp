@@ -297,3 +297,28 @@ TEST_CASE("measure_accuracy on 8-bit tables") {
     const lut8<qint8_narrow, qint8> n(fn::hardswish{}, per_tensor<qint8_narrow>(0.05f), per_tensor<qint8>(0.05f));
     CHECK(measure_accuracy(n, fn::hardswish{}).inputs == 255);
 }
+
+TEST_CASE("lut16 / segmented_lut: strided views") {
+    const lut16<qint16, qint16> u(fn::silu{}, per_tensor<qint16>(1.0f / 2048), per_tensor<qint16>(1.0f / 2048));
+    const segmented_lut<qint16, qint16> s(fn::silu{}, per_tensor<qint16>(1.0f / 2048), per_tensor<qint16>(1.0f / 2048));
+    const auto src = random_codes<std::int16_t>(5 * 70, 11);
+    auto check = [&](const auto& t) {
+        std::vector<std::int16_t> dst(70 * 5, 0);
+        // transpose a [5, 70] tensor into [70, 5] storage while applying the table
+        t.apply(strided_view<const std::int16_t>(src.data(), {5, 70}),
+                strided_view<std::int16_t>(dst.data(), 2, {5, 70, 0, 0, 0, 0, 0, 0}, {1, 5, 0, 0, 0, 0, 0, 0}));
+        bool same = true;
+        for (int r = 0; r < 5; ++r)
+            for (int c = 0; c < 70; ++c) same = same && dst[std::size_t(c * 5 + r)] == t(src[std::size_t(r * 70 + c)]);
+        CHECK(same);
+        std::vector<std::int16_t> dense(src.size());
+        t.apply(strided_view<const std::int16_t>(src.data(), {5, 70}), strided_view<std::int16_t>(dense.data(), {5, 70}));
+        for (std::size_t i = 0; i < src.size(); ++i) same = same && dense[i] == t(src[i]);
+        CHECK(same);
+        CHECK_THROWS_AS(t.apply(strided_view<const std::int16_t>(src.data(), {5, 70}),
+                                strided_view<std::int16_t>(dense.data(), {70, 5})),
+                        error);
+    };
+    check(u);
+    check(s);
+}

@@ -16,7 +16,7 @@
 #include <type_traits>
 
 #include "qnum/cpu.hpp"
-#include "qnum/detail/strided_loops.hpp"
+#include "qnum/detail/lut_apply.hpp"
 #include "qnum/error.hpp"
 #include "qnum/format.hpp"
 #include "qnum/kernels/lut/avx2.hpp"
@@ -120,25 +120,7 @@ public:
     /// apply() over same-shaped strided views (contiguous runs use the SIMD kernels).
     /// Throws qnum::error for mismatched shapes.
     void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
-        detail::require(in.same_shape(out), "lut: input and output views have different shapes");
-        std::size_t keep = detail::no_axis;
-        const auto [a, b] = detail::coalesce(keep, in, out);
-        const std::size_t last = a.rank() - 1;
-        const auto n = static_cast<std::size_t>(a.extent(last));
-        detail::for_each_run(
-            [&](const dims&, const auto& off, std::uint64_t) {
-                const in_storage* x = a.data() + off[0];
-                out_storage* y = b.data() + off[1];
-                if (a.stride(last) == 1 && b.stride(last) == 1) {
-                    apply(x, y, n);
-                } else {
-                    for (std::size_t i = 0; i < n; ++i) {
-                        const auto p = static_cast<std::ptrdiff_t>(i);
-                        y[p * b.stride(last)] = (*this)(x[p * a.stride(last)]);
-                    }
-                }
-            },
-            a, b);
+        detail::lut_apply_strided(*this, in, out);
     }
 
     /// The 256 entries as bytes, indexed by the input's bit pattern (uint8_t(x)).

@@ -19,10 +19,12 @@
 #include <vector>
 
 #include "qnum/detail/interp_table.hpp"
+#include "qnum/detail/lut_apply.hpp"
 #include "qnum/error.hpp"
 #include "qnum/format.hpp"
 #include "qnum/kernels/lut/scalar.hpp"
 #include "qnum/qparams.hpp"
+#include "qnum/view.hpp"
 
 namespace qnum {
 
@@ -63,6 +65,12 @@ public:
     /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed.
     void apply(const in_storage* x, out_storage* y, std::size_t n) const noexcept {
         detail::interp16_apply(x, y, n, knots_.data(), detail::uniform_index{}, OutFormat::min, OutFormat::max);
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernel); throws qnum::error for
+    /// mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
     }
 
     /// The 513 knots in 1/16 output LSB.
