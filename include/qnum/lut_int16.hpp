@@ -9,8 +9,13 @@
 // Error bound: 0.5 LSB (final rounding) + 1/32 LSB (knot rounding) + h^2 max|f''| / 16 (h = 128 input codes, in
 // real units, divided by the output scale). Measured over all 65536 inputs (tests/lut_test.cpp), inputs over
 // [-8, 8), outputs at scale 1/32768 (sigmoid, tanh) and 8/32768 (GELU): sigmoid 0.72, GELU 0.69, tanh 2.03 LSB max
-// (mean 0.25 / 0.14 / 0.29). tanh's 2.03 is the limit of 512 uniform intervals at that scale; segmented_lut meets
-// 1 LSB there with 680 knots. Use measure_accuracy() for other functions and scales.
+// (mean 0.25 / 0.14 / 0.29). tanh's 2.03 is the limit of 512 uniform intervals at that scale (max|tanh''| = 0.77
+// makes the interpolation term 1.54 LSB); by input range +-R (output scale 1/32768, GELU's R/32768), max error:
+//     R        3     4     6     7     7.5   8     10    16
+//     tanh     0.75  0.89  1.39  1.70  1.79  2.03  2.88  6.59
+//     sigmoid  0.55  0.56  0.62  0.67  0.69  0.72  0.81  1.28
+//     GELU     0.60  0.60  0.66  0.67  0.68  0.69  0.74  0.90
+// segmented_lut meets 1 LSB for tanh at R = 8 with 680 knots. Use measure_accuracy() for other functions and scales.
 #pragma once
 
 #include <cstddef>
