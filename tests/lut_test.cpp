@@ -322,3 +322,37 @@ TEST_CASE("lut16 / segmented_lut: strided views") {
     check(u);
     check(s);
 }
+
+TEST_CASE("catalogue: every function builds int8 and int16 tables within their bounds") {
+    auto check = [](const char* name, auto f, float out_scale, int out_zp) {
+        CAPTURE(name);
+        const lut8<qint8, qint8> t8(f, per_tensor<qint8>(6.0f / 128), per_tensor<qint8>(out_scale, out_zp));
+        CHECK(measure_accuracy(t8, f).max_error_lsb <= 0.5 + 1e-4);
+        const segmented_lut<qint16, qint16> s16(f, per_tensor<qint16>(6.0f / 32768),
+                                                per_tensor<qint16>(out_scale / 256, out_zp * 256));
+        CHECK(measure_accuracy(s16, f).max_error_lsb <= 1.0);
+    };
+    check("sigmoid", fn::sigmoid{}, 1.0f / 256, -128);
+    check("tanh", fn::tanh{}, 1.0f / 128, 0);
+    check("gelu", fn::gelu{}, 6.2f / 255, -100);
+    check("gelu_tanh", fn::gelu_tanh{}, 6.2f / 255, -100);
+    check("silu", fn::silu{}, 6.3f / 255, -100);
+    check("hardswish", fn::hardswish{}, 6.4f / 255, -100);
+    check("exp", fn::exp{}, 1.0f, -128);
+    check("reciprocal", fn::reciprocal{}, 1.0f / 16, 0);
+    check("rsqrt", fn::rsqrt{}, 1.0f / 32, -128);
+    check("softplus", fn::softplus{}, 6.1f / 255, -128);
+    check("erf", fn::erf{}, 1.0f / 127, 0);
+    // spot values of the catalogue itself
+    CHECK(fn::sigmoid{}(0.0f) == 0.5f);
+    CHECK(fn::gelu{}(1.0f) == doctest::Approx(0.8413447460685429).epsilon(1e-7));
+    CHECK(fn::softplus{}(100.0f) == 100.0f);
+    CHECK(fn::softplus{}(-100.0f) > 0.0f);
+    CHECK(fn::hardswish{}(-3.0f) == 0.0f);
+    CHECK(fn::hardswish{}(3.0f) == 3.0f);
+    CHECK(fn::exp{}(1000.0f) == std::numeric_limits<float>::max());
+    CHECK(fn::reciprocal{}(0.0f) == std::numeric_limits<float>::max());
+    CHECK(fn::reciprocal{}(-1e-40f) == -std::numeric_limits<float>::max());
+    CHECK(fn::rsqrt{}(-1.0f) == std::numeric_limits<float>::max());
+    CHECK(fn::rsqrt{}(4.0f) == 0.5f);
+}
