@@ -11,8 +11,8 @@
 //
 // 16-bit interpolated tables: one 64-bit load of the knot pair (t[i], t[i+1]) per code, by scalar loads inserted into
 // vectors (faster than vpgatherdq / vpgatherdd, which Zen 4 microcodes; segmented tables load their block parameters
-// the same way), then the integer interpolation of
-// kernels/lut/scalar.hpp with per-lane variable shifts (vpsllvd / vpsravd).
+// the same way), then the integer interpolation of kernels/lut/scalar.hpp with per-lane variable shifts
+// (vpsllvd / vpsravd).
 #pragma once
 
 #include <cstddef>
@@ -60,7 +60,7 @@ QNUM_TARGET_AVX2 inline std::size_t lut8_avx2(const std::uint8_t* x, std::uint8_
     return i;
 }
 
-/// Gathers/interpolates 8 keys (32-bit lanes) with the index rule of Index; result in 32-bit lanes, clamped.
+/// Table position (i, r, s) of 8 keys (32-bit lanes) under the index rule Index, as in kernels/lut/scalar.hpp.
 template <class Index>
 struct interp_avx2;
 
@@ -92,6 +92,7 @@ struct interp_avx2<segmented_index> {
     }
 };
 
+/// Interpolated, clamped outputs of 8 keys (32-bit lanes).
 template <class Index>
 QNUM_TARGET_AVX2 inline __m256i interp8_avx2(__m256i key, const std::int32_t* t, const Index& ix, __m256i lo,
                                              __m256i hi) {
