@@ -51,8 +51,9 @@ public:
     /// Number of knots: 512 intervals + 1.
     static constexpr std::size_t size = 513;
 
-    /// Builds the table of f (any callable float -> float). Throws qnum::error if f returns NaN or inf at any
-    /// input code (bad scales are rejected by per_tensor).
+    /// Builds the table of f (any callable float -> float). f is evaluated at every 16-bit storage code and one
+    /// code past the largest (the last knot); throws qnum::error if it returns NaN or inf at any of them (bad scales
+    /// are rejected by per_tensor).
     template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
     lut16(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out) : in_(in), out_(out) {
         const auto target = detail::interp_targets<InFormat>(f, in.params(), out.params());

@@ -47,8 +47,9 @@ public:
     using in_storage = typename InFormat::storage;
     using out_storage = typename OutFormat::storage;
 
-    /// Builds the table of f with the widest intervals meeting `max_error_lsb` in every block. Throws qnum::error
-    /// if f returns NaN or inf at any input code, or if max_error_lsb < 0.55 (not always achievable).
+    /// Builds the table of f with the widest intervals meeting `max_error_lsb` in every block. f is evaluated at
+    /// every 16-bit storage code and one past the largest; throws qnum::error if it returns NaN or inf at any of
+    /// them, or if max_error_lsb < 0.55 (not always achievable).
     template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
     segmented_lut(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, double max_error_lsb = 1.0)
         : in_(in), out_(out), bound_(max_error_lsb) {
