@@ -356,3 +356,15 @@ TEST_CASE("catalogue: every function builds int8 and int16 tables within their b
     CHECK(fn::rsqrt{}(-1.0f) == std::numeric_limits<float>::max());
     CHECK(fn::rsqrt{}(4.0f) == 0.5f);
 }
+
+TEST_CASE("tables deduce their formats from the parameters (CTAD)") {
+    const lut8 a(fn::sigmoid{}, per_tensor<qint8>(0.1f), per_tensor<quint8>(1.0f / 256));
+    const lut16 b(fn::tanh{}, per_tensor<qint16>(0.001f), per_tensor<qint16>(1.0f / 32768));
+    const segmented_lut c(fn::gelu{}, per_tensor<quint16>(0.001f, 32768), per_tensor<qint16>(1.0f / 4096), 1.0);
+    static_assert(std::is_same_v<std::decay_t<decltype(a)>, lut8<qint8, quint8>>);
+    static_assert(std::is_same_v<std::decay_t<decltype(b)>, lut16<qint16, qint16>>);
+    static_assert(std::is_same_v<std::decay_t<decltype(c)>, segmented_lut<quint16, qint16>>);
+    CHECK(a(std::int8_t(0)) == 128);
+    CHECK(b(std::int16_t(0)) == 0);
+    CHECK(c(std::uint16_t(32768)) == 0);
+}
