@@ -368,3 +368,15 @@ TEST_CASE("tables deduce their formats from the parameters (CTAD)") {
     CHECK(b(std::int16_t(0)) == 0);
     CHECK(c(std::uint16_t(32768)) == 0);
 }
+
+TEST_CASE("apply: debug-build preconditions (overlap, null)") {
+    const lut8<qint8, qint8> t(fn::tanh{}, per_tensor<qint8>(0.05f), per_tensor<qint8>(1.0f / 128));
+    const lut16<qint16, qint16> u(fn::tanh{}, per_tensor<qint16>(1.0f / 4096), per_tensor<qint16>(1.0f / 32768));
+    std::vector<std::int8_t> b(64, 1);
+    std::vector<std::int16_t> w(64, 1);
+    CHECK_NOTHROW(t.apply(b.data(), b.data(), 64));        // in place
+    CHECK_THROWS_AS(t.apply(b.data(), b.data() + 1, 32), error);  // shifted overlap
+    CHECK_THROWS_AS(u.apply(w.data() + 3, w.data(), 32), error);
+    CHECK_THROWS_AS(t.apply(nullptr, b.data(), 4), error);
+    CHECK_NOTHROW(t.apply(nullptr, nullptr, 0));
+}

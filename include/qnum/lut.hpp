@@ -111,8 +111,9 @@ public:
     }
 
     /// y[i] = (*this)(x[i]) for n elements, with the fastest kernel the CPU allows (bit-identical on every level).
-    /// Any alignment; x == y (in place) is allowed, other overlaps are not.
-    void apply(const in_storage* x, out_storage* y, std::size_t n) const noexcept {
+    /// Any alignment; x == y (in place) is allowed, other overlaps are not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
         detail::lut8_apply(reinterpret_cast<const std::uint8_t*>(x), reinterpret_cast<std::uint8_t*>(y), n,
                            table_.data());
     }

@@ -83,8 +83,10 @@ public:
             detail::interp_value(knots_.data(), p.i, p.r, p.s, OutFormat::min, OutFormat::max));
     }
 
-    /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed.
-    void apply(const in_storage* x, out_storage* y, std::size_t n) const noexcept {
+    /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed,
+    /// other overlaps not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
         detail::interp16_apply(x, y, n, knots_.data(), detail::segmented_index{params_.data()}, OutFormat::min,
                                OutFormat::max);
     }

@@ -10,6 +10,21 @@
 
 namespace qnum::detail {
 
+/// Debug-build preconditions of a table's apply(x, y, n): non-null pointers unless n == 0, and x, y either identical
+/// (in place) or non-overlapping.
+template <class In, class Out>
+void check_apply_args(const In* x, const Out* y, std::size_t n) {
+#if QNUM_DEBUG_CHECKS
+    const auto xa = reinterpret_cast<std::uintptr_t>(x), ya = reinterpret_cast<std::uintptr_t>(y);
+    QNUM_ASSERT(n == 0 || (x != nullptr && y != nullptr));
+    QNUM_ASSERT(n == 0 || xa == ya || xa + n * sizeof(In) <= ya || ya + n * sizeof(Out) <= xa);
+#else
+    (void)x;
+    (void)y;
+    (void)n;
+#endif
+}
+
 /// out = table(in) element-wise: contiguous runs go through table.apply() (the SIMD kernels), other runs through
 /// table(x). Throws qnum::error for mismatched shapes.
 template <class Table, class In, class Out>
