@@ -711,11 +711,13 @@ per_tensor<Format> choose_per_tensor(float min, float max, const scheme& s = {})
 #define QNUM_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define QNUM_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
 #define QNUM_TARGET_AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define QNUM_TARGET_AVX512VBMI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")))
 #define QNUM_HAS_X86_KERNELS 1
 #else
 #define QNUM_TARGET_AVX2
 #define QNUM_TARGET_AVX512
 #define QNUM_TARGET_AVX512VNNI
+#define QNUM_TARGET_AVX512VBMI
 #define QNUM_HAS_X86_KERNELS 0
 #endif
 
@@ -770,6 +772,7 @@ namespace detail {
 struct cpu_features {
     bool avx2 = false, fma = false;
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false;
+    bool avx512vbmi = false;  ///< vpermb / vpermi2b (byte permutes); not an isa level, see avx512_vbmi_enabled()
     bool neon = false, neon_dot = false;
 };
 
@@ -794,6 +797,7 @@ inline cpu_features detect_cpu_features() noexcept {
         f.avx512bw = (b & (1u << 30)) != 0;
         f.avx512vl = (b & (1u << 31)) != 0;
         f.avx512vnni = (c & (1u << 11)) != 0;
+        f.avx512vbmi = (c & (1u << 1)) != 0;
     }
 #elif QNUM_ARM64
     f.neon = true;
@@ -849,6 +853,11 @@ inline bool isa_enabled(isa level) noexcept {
     const auto ceiling = detail::isa_ceiling.load(std::memory_order_relaxed);
     return static_cast<std::uint8_t>(level) <= ceiling && cpu_supports(level);
 }
+
+/// True when the avx512 level may be dispatched (isa_enabled(isa::avx512)) and the CPU also has AVX-512 VBMI byte
+/// permutes. VBMI is a feature on top of that level, not a level of its own: kernels that want it use it at the
+/// avx512 level and fall back to their AVX2 kernel without it, so limit_isa() keeps the same meaning.
+inline bool avx512_vbmi_enabled() noexcept { return isa_enabled(isa::avx512) && detail::cpu().avx512vbmi; }
 
 /// The most capable level this CPU supports, after any limit_isa() cap.
 inline isa best_isa() noexcept {
@@ -2648,6 +2657,985 @@ inline search_result lp_search(const histogram& h, qrange range, const scheme& s
 }  // namespace qnum
 
 // ---- end qnum/histogram_search.hpp ----
+// ---- begin qnum/lut.hpp ----
+// qnum — 8-bit look-up tables: any float function of an int8/uint8 input, as 256 precomputed output codes.
+//
+// An integer engine computes a nonlinear op y = f(x) on 8-bit codes by table look-up: with input parameters
+// (s_in, z_in) and output parameters (s_out, z_out), entry q holds
+//     table[q] = quantize(f(dequantize(q)))  =  clamp(R(f(float(q - z_in) * s_in) (/) s_out) + z_out, qmin, qmax)
+// with qnum's own quantize_element (quantize.hpp), so a table is exactly what quantize(f(dequantize(x))) gives, and
+// with correct rounding its error against f is at most 0.5 LSB plus float rounding (< 1 LSB; tests check it over
+// every input). Application runs at memory speed: AVX-512 VBMI vpermi2b (4 instructions / 64 bytes), AVX2 vpshufb
+// sub-tables, or the scalar loop, chosen at run time (kernels/lut/).
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+// ---- begin qnum/detail/lut_apply.hpp ----
+// qnum — element-wise application of any qnum table over same-shaped strided views.
+
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum::detail {
+
+/// Debug-build preconditions of a table's apply(x, y, n): non-null pointers unless n == 0, and x, y either identical
+/// (in place) or non-overlapping.
+template <class In, class Out>
+void check_apply_args(const In* x, const Out* y, std::size_t n) {
+#if QNUM_DEBUG_CHECKS
+    const auto xa = reinterpret_cast<std::uintptr_t>(x), ya = reinterpret_cast<std::uintptr_t>(y);
+    QNUM_ASSERT(n == 0 || (x != nullptr && y != nullptr));
+    QNUM_ASSERT(n == 0 || xa == ya || xa + n * sizeof(In) <= ya || ya + n * sizeof(Out) <= xa);
+#else
+    (void)x;
+    (void)y;
+    (void)n;
+#endif
+}
+
+/// out = table(in) element-wise: contiguous runs go through table.apply() (the SIMD kernels), other runs through
+/// table(x). Throws qnum::error for mismatched shapes.
+template <class Table, class In, class Out>
+void lut_apply_strided(const Table& table, const strided_view<const In>& in, const strided_view<Out>& out) {
+    require(in.same_shape(out), "lut: input and output views have different shapes");
+    std::size_t keep = no_axis;
+    const auto [a, b] = coalesce(keep, in, out);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            const In* x = a.data() + off[0];
+            Out* y = b.data() + off[1];
+            if (a.stride(last) == 1 && b.stride(last) == 1) {
+                table.apply(x, y, n);
+            } else {
+                for (std::size_t i = 0; i < n; ++i) {
+                    const auto p = static_cast<std::ptrdiff_t>(i);
+                    y[p * b.stride(last)] = table(x[p * a.stride(last)]);
+                }
+            }
+        },
+        a, b);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/lut_apply.hpp ----
+// ---- begin qnum/kernels/lut/avx2.hpp ----
+// qnum — table look-up kernels for AVX2 (runtime-dispatched; compiled per function with QNUM_TARGET_AVX2).
+//
+// 8-bit tables: vpshufb looks up 16 entries at a time and returns 0 for index bytes with bit 7 set; it reads only
+// bits 7 and 0..3 of each index. Let T_0..T_15 be the 16-entry sub-tables, u the input byte, h = u >> 4, and run one
+// chain idx_0 = u, idx_k = idx_{k-1} - 16, XOR-accumulating vpshufb(d_k, idx_k), the subtraction wrapping for
+// k <= 8 and saturating after. For u < 128, idx_k is non-negative exactly for k <= h (then negative for good), so
+// d_k = T_k ^ T_{k-1} (k < 8) telescopes to T_h. For u >= 128, the wrapped idx_k (k < 8) is non-negative exactly for
+// h - 8 < k <= 7, giving T_7 ^ T_{h-8}; idx_8 = u - 128 and the steps 8..8+(h-8) are active, so
+// d_{8+j} = W_j ^ W_{j-1} with W_j = T_{8+j} ^ T_7 ^ T_j leaves T_h. 16 shuffles, 15 subtractions and 15 XORs per
+// 32 bytes, no gathers and no blend (XNNPACK's AVX2 kernel uses the same idea).
+//
+// 16-bit interpolated tables: one 64-bit load of the knot pair (t[i], t[i+1]) per code, by scalar loads inserted into
+// vectors (faster than vpgatherdq / vpgatherdd, which Zen 4 microcodes; segmented tables load their block parameters
+// the same way), then the integer interpolation of kernels/lut/scalar.hpp with per-lane variable shifts
+// (vpsllvd / vpsravd).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+// ---- begin qnum/kernels/lut/scalar.hpp ----
+// qnum — table look-up kernels: the scalar reference, which is the specification.
+//
+// 8-bit tables: y = table[uint8_t(x)], the input's bit pattern is the index (int8 -128 is entry 128).
+//
+// 16-bit interpolated tables (uniform and segmented): the input code is mapped to an unsigned key in [0, 65535]
+// (key = q + 32768 for signed inputs, q for unsigned ones). A table position i, a shift s (interval width 2^s codes)
+// and an offset r in [0, 2^s) are derived from the key, and, with entries t[] in units of 2^-interp_frac_bits
+// output LSB,
+//     y = clamp((t[i] * 2^s + (t[i+1] - t[i]) * r + 2^(s+F-1)) >> (s+F), qmin, qmax)      (F = interp_frac_bits)
+// in 32-bit integers: linear interpolation rounded half up. Builders keep |t| <= interp_entry_limit and s <= 8, so
+// no intermediate overflows. SIMD kernels must match these functions bit for bit.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace qnum::detail {
+
+/// Fractional bits of 16-bit interpolation table entries (entries are in units of 1/16 output LSB).
+inline constexpr int interp_frac_bits = 4;
+/// Largest interval shift of an interpolated table (intervals of at most 256 codes).
+inline constexpr int interp_max_shift = 8;
+/// Bound on |entry|: 2^21 units = 131072 LSB; with s <= 8 every intermediate fits in int32.
+inline constexpr std::int32_t interp_entry_limit = std::int32_t{1} << 21;
+
+/// y[i] = table[x[i]] for n bytes; x == y (in place) is allowed.
+inline void lut8_scalar(const std::uint8_t* x, std::uint8_t* y, std::size_t n, const std::uint8_t* table) noexcept {
+    for (std::size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+}
+
+/// Unsigned key of a 16-bit code: q + 32768 for signed storage, q for unsigned.
+template <class Storage>
+constexpr std::uint32_t key16(Storage q) noexcept {
+    return static_cast<std::uint32_t>(static_cast<std::int32_t>(q) + (std::is_signed_v<Storage> ? 32768 : 0));
+}
+
+/// Index rule of a uniform table: 512 intervals of 128 codes, 513 entries.
+struct uniform_index {
+    static constexpr int shift = 7;
+    struct position {
+        std::uint32_t i, r;
+        int s;
+    };
+    position operator()(std::uint32_t key) const noexcept { return {key >> shift, key & 127u, shift}; }
+};
+
+/// Index rule of a segmented table: 256 blocks of 256 codes; block b has interval shift (param[b] & 15) and its
+/// entries start at t[param[b] >> 4].
+struct segmented_index {
+    const std::int32_t* params;
+    struct position {
+        std::uint32_t i, r;
+        int s;
+    };
+    position operator()(std::uint32_t key) const noexcept {
+        const auto p = static_cast<std::uint32_t>(params[key >> 8]);
+        const int s = static_cast<int>(p & 15u);
+        const std::uint32_t within = key & 255u;
+        return {(p >> 4) + (within >> s), within & ((1u << s) - 1u), s};
+    }
+};
+
+/// One interpolated look-up (see the file comment), clamped to [lo, hi].
+inline std::int32_t interp_value(const std::int32_t* t, std::uint32_t i, std::uint32_t r, int s, std::int32_t lo,
+                                 std::int32_t hi) noexcept {
+    const std::int32_t a = t[i], b = t[i + 1];
+    const std::int32_t acc = a * (std::int32_t{1} << s) + (b - a) * static_cast<std::int32_t>(r) +
+                             (std::int32_t{1} << (s + interp_frac_bits - 1));
+    const std::int32_t y = acc >> (s + interp_frac_bits);  // arithmetic shift: floor division by 2^(s+F)
+    return y < lo ? lo : (y > hi ? hi : y);
+}
+
+/// Interpolated look-up of n 16-bit codes; x == y (in place) is allowed.
+template <class In, class Out, class Index>
+void interp16_scalar(const In* x, Out* y, std::size_t n, const std::int32_t* t, const Index& index, std::int32_t lo,
+                     std::int32_t hi) noexcept {
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto p = index(key16(x[k]));
+        y[k] = static_cast<Out>(interp_value(t, p.i, p.r, p.s, lo, hi));
+    }
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/lut/scalar.hpp ----
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+/// Looks up the largest multiple of 32 bytes of x (see the file comment); returns how many bytes were done.
+QNUM_TARGET_AVX2 inline std::size_t lut8_avx2(const std::uint8_t* x, std::uint8_t* y, std::size_t n,
+                                              const std::uint8_t* table) noexcept {
+    auto sub = [table](int k) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k)); };
+    __m256i d[16];
+    d[0] = _mm256_broadcastsi128_si256(sub(0));
+    for (int k = 1; k < 8; ++k) d[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(sub(k), sub(k - 1)));
+    // W_j = U_j ^ T_7 ^ T_j (U_j = sub-table 8 + j), d[8 + j] = W_j ^ W_{j-1}: see the file comment
+    __m128i w_prev = _mm_setzero_si128();
+    for (int j = 0; j < 8; ++j) {
+        const __m128i w = _mm_xor_si128(sub(8 + j), _mm_xor_si128(sub(7), sub(j)));
+        d[8 + j] = _mm256_broadcastsi128_si256(_mm_xor_si128(w, w_prev));
+        w_prev = w;
+    }
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+        __m256i r = _mm256_shuffle_epi8(d[0], idx);
+        for (int k = 1; k <= 8; ++k) {  // wrapping: u >= 128 reaches u - 128 in [0, 127] after 8 steps
+            idx = _mm256_sub_epi8(idx, sixteen);
+            r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], idx));
+        }
+        for (int k = 9; k < 16; ++k) {  // saturating: u < 128 stays negative (inactive) from here on
+            idx = _mm256_subs_epi8(idx, sixteen);
+            r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], idx));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
+    }
+    return i;
+}
+
+/// Table position (i, r, s) of 8 keys (32-bit lanes) under the index rule Index, as in kernels/lut/scalar.hpp.
+template <class Index>
+struct interp_avx2;
+
+template <>
+struct interp_avx2<uniform_index> {
+    QNUM_TARGET_AVX2 static void position(const uniform_index&, __m256i key, __m256i& i, __m256i& r, __m256i& s) {
+        i = _mm256_srli_epi32(key, uniform_index::shift);
+        r = _mm256_and_si256(key, _mm256_set1_epi32(127));
+        s = _mm256_set1_epi32(uniform_index::shift);
+    }
+};
+
+template <>
+struct interp_avx2<segmented_index> {
+    QNUM_TARGET_AVX2 static void position(const segmented_index& ix, __m256i key, __m256i& i, __m256i& r,
+                                          __m256i& s) {
+        // Block parameters by scalar loads: 8 loads + inserts beat Zen 4's microcoded 32-bit gather here.
+        alignas(32) std::uint32_t k[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(k), key);
+        const std::int32_t* pr = ix.params;
+        const __m128i p_lo = _mm_setr_epi32(pr[k[0] >> 8], pr[k[1] >> 8], pr[k[2] >> 8], pr[k[3] >> 8]);
+        const __m128i p_hi = _mm_setr_epi32(pr[k[4] >> 8], pr[k[5] >> 8], pr[k[6] >> 8], pr[k[7] >> 8]);
+        const __m256i p = _mm256_inserti128_si256(_mm256_castsi128_si256(p_lo), p_hi, 1);
+        s = _mm256_and_si256(p, _mm256_set1_epi32(15));
+        const __m256i within = _mm256_and_si256(key, _mm256_set1_epi32(255));
+        const __m256i q = _mm256_srlv_epi32(within, s);
+        i = _mm256_add_epi32(_mm256_srli_epi32(p, 4), q);
+        r = _mm256_sub_epi32(within, _mm256_sllv_epi32(q, s));
+    }
+};
+
+/// Interpolated, clamped outputs of 8 keys (32-bit lanes).
+template <class Index>
+QNUM_TARGET_AVX2 inline __m256i interp8_avx2(__m256i key, const std::int32_t* t, const Index& ix, __m256i lo,
+                                             __m256i hi) {
+    __m256i i, r, s;
+    interp_avx2<Index>::position(ix, key, i, r, s);
+    // One 64-bit load per code fetches the knot pair (t[i], t[i+1]): half the loads of two 32-bit gathers.
+    alignas(32) std::uint32_t at[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), i);
+    auto pair = [t](std::uint32_t j) {
+        long long v;
+        std::memcpy(&v, t + j, sizeof v);
+        return v;
+    };
+    const __m256i g0 = _mm256_setr_epi64x(pair(at[0]), pair(at[1]), pair(at[2]), pair(at[3]));  // codes 0..3
+    const __m256i g1 = _mm256_setr_epi64x(pair(at[4]), pair(at[5]), pair(at[6]), pair(at[7]));  // codes 4..7
+    // even dwords are t[i], odd ones t[i+1]; the shuffle leaves codes in order 0 1 4 5 | 2 3 6 7, undone by vpermd
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    const __m256i a = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(g0), _mm256_castsi256_ps(g1), 0x88)), order);
+    const __m256i b = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(g0), _mm256_castsi256_ps(g1), 0xDD)), order);
+    __m256i acc = _mm256_add_epi32(_mm256_sllv_epi32(a, s), _mm256_mullo_epi32(_mm256_sub_epi32(b, a), r));
+    acc = _mm256_add_epi32(acc, _mm256_sllv_epi32(_mm256_set1_epi32(1 << (interp_frac_bits - 1)), s));
+    const __m256i y = _mm256_srav_epi32(acc, _mm256_add_epi32(s, _mm256_set1_epi32(interp_frac_bits)));
+    return _mm256_min_epi32(_mm256_max_epi32(y, lo), hi);
+}
+
+/// Interpolated look-up of the largest multiple of 16 codes of x; returns how many were done.
+template <class In, class Out, class Index>
+QNUM_TARGET_AVX2 std::size_t interp16_avx2(const In* x, Out* y, std::size_t n, const std::int32_t* t,
+                                           const Index& ix, std::int32_t qmin, std::int32_t qmax) noexcept {
+    const __m256i lo = _mm256_set1_epi32(qmin), hi = _mm256_set1_epi32(qmax);
+    std::size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k));
+        __m256i k0, k1;
+        if constexpr (std::is_signed_v<In>) {  // key = q + 32768 = q ^ 0x8000 as unsigned 16 bits
+            const __m256i u = _mm256_xor_si256(v, _mm256_set1_epi16(static_cast<short>(0x8000)));
+            k0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(u));
+            k1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(u, 1));
+        } else {
+            k0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(v));
+            k1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(v, 1));
+        }
+        const __m256i y0 = interp8_avx2(k0, t, ix, lo, hi), y1 = interp8_avx2(k1, t, ix, lo, hi);
+        // Values are already in Out's range, so the saturating packs are exact; fix the lane interleave after.
+        const __m256i packed =
+            std::is_signed_v<Out> ? _mm256_packs_epi32(y0, y1) : _mm256_packus_epi32(y0, y1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + k), _mm256_permute4x64_epi64(packed, 0xD8));
+    }
+    return k;
+}
+
+}  // namespace qnum::detail
+#endif
+
+// ---- end qnum/kernels/lut/avx2.hpp ----
+// ---- begin qnum/kernels/lut/avx512.hpp ----
+// qnum — 8-bit table look-up with AVX-512 VBMI (runtime-dispatched; QNUM_TARGET_AVX512VBMI).
+//
+// vpermi2b (_mm512_permutex2var_epi8) selects bytes from a 128-byte pair of registers by the low 7 bits of each
+// index, so two of them look up entries 0..127 and 128..255 and a mask blend on bit 7 picks the half: 4 instructions
+// per 64 bytes. The tail is done with masked loads and stores, so every byte goes through the same instructions.
+
+#include <cstddef>
+#include <cstdint>
+
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+QNUM_INTRINSICS_BEGIN
+
+/// y[i] = table[x[i]] for all n bytes; x == y is allowed.
+QNUM_TARGET_AVX512VBMI inline void lut8_avx512vbmi(const std::uint8_t* x, std::uint8_t* y, std::size_t n,
+                                                   const std::uint8_t* table) noexcept {
+    const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+    const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+    std::size_t i = 0;
+    for (; i + 128 <= n; i += 128) {  // two vectors per iteration: the permutes have a few cycles of latency
+        const __m512i u0 = _mm512_loadu_si512(x + i), u1 = _mm512_loadu_si512(x + i + 64);
+        const __m512i a0 = _mm512_permutex2var_epi8(t0, u0, t1), b0 = _mm512_permutex2var_epi8(t2, u0, t3);
+        const __m512i a1 = _mm512_permutex2var_epi8(t0, u1, t1), b1 = _mm512_permutex2var_epi8(t2, u1, t3);
+        _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(u0), a0, b0));
+        _mm512_storeu_si512(y + i + 64, _mm512_mask_blend_epi8(_mm512_movepi8_mask(u1), a1, b1));
+    }
+    for (; i < n; i += 64) {
+        const std::size_t left = n - i;
+        const __mmask64 m = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+        const __m512i u = _mm512_maskz_loadu_epi8(m, x + i);
+        const __m512i a = _mm512_permutex2var_epi8(t0, u, t1), b = _mm512_permutex2var_epi8(t2, u, t3);
+        _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(u), a, b));
+    }
+}
+
+QNUM_INTRINSICS_END
+
+}  // namespace qnum::detail
+#endif
+
+// ---- end qnum/kernels/lut/avx512.hpp ----
+// ---- begin qnum/kernels/quantize/scalar.hpp ----
+// qnum — quantize / dequantize / fake-quantize: the scalar reference, which is the specification.
+//
+//   quantize:      q = clamp(R(x (/) scale) + zero_point, qmin, qmax)
+//   dequantize:    x = float(q - zero_point) * scale                     (one rounding)
+//   fake-quantize: y = float(quantize(x) - zero_point) * scale
+//
+// where (/) is IEEE division (scale_op::divide) or multiplication by the float reciprocal 1.0f / scale
+// (scale_op::multiply_by_reciprocal), and R is the rounding mode. R is applied before the zero point is added, in
+// float, so the sum is exact. Non-finite inputs: NaN quantizes to the zero point (real 0); +inf and -inf saturate to
+// qmax and qmin, like every other out-of-range value. SIMD kernels must match these functions bit for bit.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum {
+
+/// How quantization divides by the scale; the two differ in the last bit of x/scale and so, near ties, in q.
+enum class scale_op : std::uint8_t {
+    divide,                  ///< x / scale (ONNX QuantizeLinear, TFLite reference kernels)
+    multiply_by_reciprocal,  ///< x * (1.0f / scale) (PyTorch quantize_per_tensor and fake_quantize, XNNPACK)
+};
+
+namespace detail {
+
+/// Parameters of one element, with the reciprocal precomputed for scale_op::multiply_by_reciprocal.
+struct element_params {
+    float scale;
+    float inv_scale;
+    std::int32_t zero_point;
+};
+
+/// Quantizes one value with Format's range (see the file comment). `index` feeds stochastic rounding.
+template <class Format, scale_op Op, class Rounding>
+inline std::int32_t quantize_element(float x, const element_params& p, const Rounding& r, std::uint64_t index) {
+    float v = Op == scale_op::divide ? x / p.scale : x * p.inv_scale;
+    if (std::isnan(v)) return p.zero_point;
+    v = r(v, index);
+    const float lo = static_cast<float>(Format::min - p.zero_point);
+    const float hi = static_cast<float>(Format::max - p.zero_point);
+    v = v < lo ? lo : (v > hi ? hi : v);
+    return static_cast<std::int32_t>(v) + p.zero_point;
+}
+
+/// Dequantizes one code.
+inline float dequantize_element(std::int32_t q, float scale, std::int32_t zero_point) {
+    return static_cast<float>(q - zero_point) * scale;
+}
+
+/// The same (scale, zero point) for every element of a run.
+struct uniform_params {
+    element_params p;
+    explicit uniform_params(qparams q) : p{q.scale, 1.0f / q.scale, q.zero_point} {}
+    element_params at(std::size_t) const noexcept { return p; }
+    uniform_params advanced(std::size_t) const noexcept { return *this; }
+};
+
+/// A different (scale, zero point) for each element of a run, read from contiguous arrays (e.g. per-channel
+/// parameters along the innermost axis).
+struct varying_params {
+    const float* scales;
+    const std::int32_t* zero_points;
+    element_params at(std::size_t i) const noexcept { return {scales[i], 1.0f / scales[i], zero_points[i]}; }
+    varying_params advanced(std::size_t k) const noexcept { return {scales + k, zero_points + k}; }
+};
+
+/// Reference run kernels over n elements with element strides (which may be any value).
+template <class Format, scale_op Op, class Rounding, class Params>
+void quantize_run_scalar(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs,
+                         std::size_t n, const Params& params, const Rounding& r, std::uint64_t index0) {
+    using storage = typename Format::storage;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        q[pos * qs] = static_cast<storage>(quantize_element<Format, Op>(x[pos * xs], params.at(i), r, index0 + i));
+    }
+}
+
+template <class Storage, class Params>
+void dequantize_run_scalar(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
+                           const Params& params) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        const element_params p = params.at(i);
+        x[pos * xs] = dequantize_element(q[pos * qs], p.scale, p.zero_point);
+    }
+}
+
+template <class Format, scale_op Op, class Rounding, class Params>
+void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
+                              const Params& params, const Rounding& r, std::uint64_t index0) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        const element_params p = params.at(i);
+        y[pos * ys] =
+            dequantize_element(quantize_element<Format, Op>(x[pos * xs], p, r, index0 + i), p.scale, p.zero_point);
+    }
+}
+
+}  // namespace detail
+}  // namespace qnum
+
+// ---- end qnum/kernels/quantize/scalar.hpp ----
+
+namespace qnum {
+namespace detail {
+
+/// y[i] = table[x[i]] for n bytes with the best kernel dispatch allows; bit-identical on every level.
+inline void lut8_apply(const std::uint8_t* x, std::uint8_t* y, std::size_t n, const std::uint8_t* table) noexcept {
+    std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+    if (avx512_vbmi_enabled()) {
+        lut8_avx512vbmi(x, y, n, table);
+        return;
+    }
+    if (isa_enabled(isa::avx2)) done = lut8_avx2(x, y, n, table);
+#endif
+    lut8_scalar(x + done, y + done, n - done, table);
+}
+
+/// f(x) as a float; throws qnum::error unless it is finite (tables must not hide NaN or inf).
+template <class F>
+float checked_call(F& f, float x) {
+    const auto y = static_cast<float>(f(x));
+    if (!std::isfinite(y)) throw error("lut: the function returned a non-finite value (NaN or inf) on the input domain");
+    return y;
+}
+
+}  // namespace detail
+
+/// A 256-entry table y = f(x) from InFormat codes to OutFormat codes (both stored in 8 bits: qint8, quint8,
+/// qint8_narrow, qint4, ...). Entry for code q is quantize(f(dequantize(q))) (see the file comment); entries for
+/// storage values outside InFormat's range (e.g. -128 in qint8_narrow, 8..127 in qint4) repeat the nearest code's.
+template <class InFormat, class OutFormat>
+class lut8 {
+    static_assert(is_int_format_v<InFormat> && is_int_format_v<OutFormat>, "qnum: lut8 needs int_format types");
+    static_assert(sizeof(typename InFormat::storage) == 1,
+                  "qnum: lut8 needs an 8-bit input format; use lut16 / segmented_lut for 16-bit inputs");
+    static_assert(sizeof(typename OutFormat::storage) == 1,
+                  "qnum: lut8 needs an 8-bit output format; use lut16 / segmented_lut for 16-bit outputs");
+
+public:
+    using in_format = InFormat;
+    using out_format = OutFormat;
+    using in_storage = typename InFormat::storage;
+    using out_storage = typename OutFormat::storage;
+
+    /// Builds the table of f (any callable float -> float) with rounding mode r and scale application op.
+    /// Throws qnum::error if f returns NaN or inf for any input code (bad scales are rejected by per_tensor).
+    template <class F, class Rounding = round_half_to_even,
+              class = std::enable_if_t<is_rounding_v<Rounding> && std::is_invocable_v<F&, float>>>
+    lut8(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, const Rounding& r = {},
+         scale_op op = scale_op::divide)
+        : in_(in), out_(out) {
+        static_assert(!std::is_same_v<Rounding, round_stochastic>,
+                      "qnum: a look-up table is deterministic; stochastic rounding is not supported");
+        const detail::element_params e{out.scale(), 1.0f / out.scale(), out.zero_point()};
+        for (int b = 0; b < 256; ++b) {
+            const auto code = static_cast<in_storage>(static_cast<std::uint8_t>(b));  // the storage value with bits b
+            std::int32_t q = code;
+            q = q < InFormat::min ? InFormat::min : (q > InFormat::max ? InFormat::max : q);
+            const float y = detail::checked_call(f, detail::dequantize_element(q, in.scale(), in.zero_point()));
+            const std::int32_t v = op == scale_op::divide
+                                       ? detail::quantize_element<OutFormat, scale_op::divide>(y, e, r, 0)
+                                       : detail::quantize_element<OutFormat, scale_op::multiply_by_reciprocal>(y, e, r, 0);
+            table_[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(static_cast<out_storage>(v));
+        }
+    }
+
+    /// lut8 with a rounding mode chosen at run time (stochastic is rejected with qnum::error).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
+    lut8(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, const rounding& r,
+         scale_op op = scale_op::divide)
+        : in_(in), out_(out) {
+        detail::require(r.mode != rounding_mode::stochastic,
+                        "lut: a look-up table is deterministic; stochastic rounding is not supported");
+        visit_rounding(r, [&](const auto& tag) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(tag)>, round_stochastic>)
+                *this = lut8(f, in, out, tag, op);
+        });
+    }
+
+    /// The output code for input code x (the scalar specification of apply()).
+    out_storage operator()(in_storage x) const noexcept {
+        return static_cast<out_storage>(table_[static_cast<std::uint8_t>(x)]);
+    }
+
+    /// y[i] = (*this)(x[i]) for n elements, with the fastest kernel the CPU allows (bit-identical on every level).
+    /// Any alignment; x == y (in place) is allowed, other overlaps are not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
+        detail::lut8_apply(reinterpret_cast<const std::uint8_t*>(x), reinterpret_cast<std::uint8_t*>(y), n,
+                           table_.data());
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernels).
+    /// Throws qnum::error for mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
+    }
+
+    /// The 256 entries as bytes, indexed by the input's bit pattern (uint8_t(x)).
+    const std::array<std::uint8_t, 256>& table() const noexcept { return table_; }
+    const per_tensor<InFormat>& input_params() const noexcept { return in_; }
+    const per_tensor<OutFormat>& output_params() const noexcept { return out_; }
+
+private:
+    std::array<std::uint8_t, 256> table_{};
+    per_tensor<InFormat> in_;
+    per_tensor<OutFormat> out_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/lut.hpp ----
+// ---- begin qnum/lut_accuracy.hpp ----
+// qnum — accuracy reports for look-up tables: error in output LSB against the exact function, over every input.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+namespace qnum {
+
+/// Error of a table against its function over the whole input domain, in output LSB.
+struct lut_accuracy {
+    double max_error_lsb = 0;   ///< max |table(q) - clamp(f(x_q) / s_out + z_out, qmin, qmax)|
+    double mean_error_lsb = 0;  ///< mean of the same over all input codes
+    std::int32_t worst_input = 0;  ///< an input code where the maximum is reached
+    std::size_t inputs = 0;        ///< number of input codes (256 or 65536 for full-range formats)
+};
+
+/// Measures any qnum table (lut8, lut16, segmented_lut) against f (called with the float input, as the builders do)
+/// for every code of the table's input format. The reference is real-valued (unrounded), so a
+/// correctly rounded table scores max <= 0.5 LSB.
+template <class Table, class F>
+lut_accuracy measure_accuracy(const Table& table, F f) {
+    using In = typename Table::in_format;
+    using Out = typename Table::out_format;
+    const auto in = table.input_params();
+    const auto out = table.output_params();
+    lut_accuracy r;
+    double sum = 0;
+    for (std::int32_t q = In::min; q <= In::max; ++q) {
+        const float x = detail::dequantize_element(q, in.scale(), in.zero_point());
+        const double fx = static_cast<double>(f(x));
+        double t = fx / static_cast<double>(out.scale()) + out.zero_point();
+        t = t < Out::min ? Out::min : (t > Out::max ? Out::max : t);  // NaN stays NaN and is reported as such
+        const double e = std::fabs(static_cast<double>(table(static_cast<typename Table::in_storage>(q))) - t);
+        sum += e;
+        if (!(e <= r.max_error_lsb)) {
+            r.max_error_lsb = e;
+            r.worst_input = q;
+        }
+        ++r.inputs;
+    }
+    r.mean_error_lsb = sum / static_cast<double>(r.inputs);
+    return r;
+}
+
+}  // namespace qnum
+
+// ---- end qnum/lut_accuracy.hpp ----
+// ---- begin qnum/lut_functions.hpp ----
+// qnum — a catalogue of activation functions ready for look-up tables (lut8, lut16, segmented_lut).
+//
+// Each is a function object float -> float evaluated in double and rounded once to float, so tables built from
+// them are correctly rounded up to that final float rounding. Functions with poles or overflow (exp, reciprocal,
+// rsqrt) saturate to +-FLT_MAX instead of returning inf or NaN, because table builders reject non-finite values and
+// a quantized input domain always contains real 0: the saturated value then quantizes to qmax / qmin.
+
+#include <cfloat>
+#include <cmath>
+
+namespace qnum::fn {
+
+namespace detail {
+/// Rounds a double to float, saturating at +-FLT_MAX (NaN is kept, for the builder to reject).
+inline float saturate(double y) noexcept {
+    return y > double(FLT_MAX) ? FLT_MAX : (y < -double(FLT_MAX) ? -FLT_MAX : static_cast<float>(y));
+}
+}  // namespace detail
+
+/// 1 / (1 + e^-x).
+struct sigmoid {
+    float operator()(float x) const noexcept { return static_cast<float>(1.0 / (1.0 + std::exp(-double(x)))); }
+};
+
+/// tanh(x).
+struct tanh {
+    float operator()(float x) const noexcept { return static_cast<float>(std::tanh(double(x))); }
+};
+
+/// GELU, exact form: x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))).
+struct gelu {
+    float operator()(float x) const noexcept {
+        return static_cast<float>(0.5 * double(x) * (1.0 + std::erf(double(x) * 0.70710678118654752440)));
+    }
+};
+
+/// GELU, tanh approximation: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+struct gelu_tanh {
+    float operator()(float x) const noexcept {
+        const double d = x;
+        return static_cast<float>(0.5 * d * (1.0 + std::tanh(0.79788456080286535588 * (d + 0.044715 * d * d * d))));
+    }
+};
+
+/// SiLU / swish: x * sigmoid(x).
+struct silu {
+    float operator()(float x) const noexcept { return static_cast<float>(double(x) / (1.0 + std::exp(-double(x)))); }
+};
+
+/// Hard swish (MobileNetV3): x * relu6(x + 3) / 6.
+struct hardswish {
+    float operator()(float x) const noexcept {
+        const double d = x, r = d + 3.0 < 0.0 ? 0.0 : (d + 3.0 > 6.0 ? 6.0 : d + 3.0);
+        return static_cast<float>(d * r / 6.0);
+    }
+};
+
+/// e^x, saturating at FLT_MAX.
+struct exp {
+    float operator()(float x) const noexcept { return detail::saturate(std::exp(double(x))); }
+};
+
+/// 1 / x, saturating at +-FLT_MAX; 1/0 gives +FLT_MAX.
+struct reciprocal {
+    float operator()(float x) const noexcept { return x == 0.0f ? FLT_MAX : detail::saturate(1.0 / double(x)); }
+};
+
+/// 1 / sqrt(x) for x > 0; +FLT_MAX for x <= 0 (the pole and the undefined part saturate, like reciprocal).
+struct rsqrt {
+    float operator()(float x) const noexcept {
+        return x <= 0.0f ? FLT_MAX : detail::saturate(1.0 / std::sqrt(double(x)));
+    }
+};
+
+/// softplus: log(1 + e^x), evaluated without overflow.
+struct softplus {
+    float operator()(float x) const noexcept {
+        const double d = x;
+        return static_cast<float>(d > 0.0 ? d + std::log1p(std::exp(-d)) : std::log1p(std::exp(d)));
+    }
+};
+
+/// erf(x).
+struct erf {
+    float operator()(float x) const noexcept { return static_cast<float>(std::erf(double(x))); }
+};
+
+}  // namespace qnum::fn
+
+// ---- end qnum/lut_functions.hpp ----
+// ---- begin qnum/lut_int16.hpp ----
+// qnum — 16-bit interpolated look-up tables (the approach of TFLite's int16 LUT): 512 intervals of 128 input codes,
+// 513 knots, linear interpolation in fixed point.
+//
+// For an int16/uint16 input code q with key k (q + 32768 for signed inputs), i = k >> 7 and r = k & 127:
+//     y = clamp((t[i] * 128 + (t[i+1] - t[i]) * r + 2^10) >> 11, qmin, qmax)
+// with knots t[] in 1/16 output LSB (kernels/lut/scalar.hpp is the specification; the AVX2 kernel equals it bit for
+// bit). Knots are f at the interval ends, shifted by half the mean chord error at the neighbouring midpoints, so the
+// interpolation error of a smooth function is about h^2 |f''| / 16 instead of h^2 |f''| / 8 (h = 128 input codes).
+// Error bound: 0.5 LSB (final rounding) + 1/32 LSB (knot rounding) + h^2 max|f''| / 16 (h = 128 input codes, in
+// real units, divided by the output scale). Measured over all 65536 inputs (tests/lut_test.cpp), inputs over
+// [-8, 8), outputs at scale 1/32768 (sigmoid, tanh) and 8/32768 (GELU): sigmoid 0.72, GELU 0.69, tanh 2.03 LSB max
+// (mean 0.25 / 0.14 / 0.29). tanh's 2.03 is the limit of 512 uniform intervals at that scale (max|tanh''| = 0.77
+// makes the interpolation term 1.54 LSB); by input range +-R (output scale 1/32768, GELU's R/32768), max error:
+//     R        3     4     6     7     7.5   8     10    16
+//     tanh     0.75  0.89  1.39  1.70  1.79  2.03  2.88  6.59
+//     sigmoid  0.55  0.56  0.62  0.67  0.69  0.72  0.81  1.28
+//     GELU     0.60  0.60  0.66  0.67  0.68  0.69  0.74  0.90
+// segmented_lut meets 1 LSB for tanh at R = 8 with 680 knots. Use measure_accuracy() for other functions and scales.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+// ---- begin qnum/detail/interp_table.hpp ----
+// qnum — shared construction and application of 16-bit interpolated tables (lut16, segmented_lut).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+
+namespace qnum::detail {
+
+/// targets[k] = f(x_k) / s_out + z_out in double (unclamped, in output LSB) for every key k in [0, 65536], where
+/// x_k is the dequantized input code of key k; key 65536 is one code past the domain (the last interval's end).
+/// Throws qnum::error if f is not finite at any of them.
+template <class InFormat, class F>
+std::vector<double> interp_targets(F& f, const qparams& in, const qparams& out) {
+    std::vector<double> t(65537);
+    const std::int32_t bias = InFormat::is_signed ? -32768 : 0;
+    for (std::int32_t k = 0; k <= 65536; ++k) {
+        const float y = static_cast<float>(f(dequantize_element(k + bias, in.scale, in.zero_point)));
+        if (!std::isfinite(y))
+            throw error("lut: the function returned a non-finite value (NaN or inf) on the input domain");
+        t[static_cast<std::size_t>(k)] = static_cast<double>(y) / static_cast<double>(out.scale) + out.zero_point;
+    }
+    return t;
+}
+
+/// Entries (units of 2^-interp_frac_bits LSB) for `m` intervals of 2^s keys starting at key k0, appended to `e`.
+/// Each knot sits at the target, moved by the mean of half the chord errors at the midpoints of its two intervals,
+/// which balances the linear interpolation error of a locally quadratic function between knots and midpoints.
+inline void append_entries(const std::vector<double>& target, std::uint32_t k0, std::uint32_t m, int s,
+                           std::vector<std::int32_t>& e) {
+    const std::uint32_t w = 1u << s;
+    auto chord_error = [&](std::uint32_t j) {  // f - chord at the midpoint of interval j
+        if (s == 0) return 0.0;
+        const std::uint32_t a = k0 + j * w;
+        return target[a + w / 2] - 0.5 * (target[a] + target[a + w]);
+    };
+    const double unit = double(1 << interp_frac_bits), limit = double(interp_entry_limit - 1);
+    for (std::uint32_t j = 0; j <= m; ++j) {
+        const double c = j == 0 ? 0.5 * chord_error(0)
+                                : (j == m ? 0.5 * chord_error(m - 1) : 0.25 * (chord_error(j - 1) + chord_error(j)));
+        double v = std::nearbyint((target[k0 + j * w] + c) * unit);
+        v = v < -limit ? -limit : (v > limit ? limit : v);
+        e.push_back(static_cast<std::int32_t>(v));
+    }
+}
+
+/// |y - clamp(target)| in LSB for the interpolated output y of key k.
+inline double interp_error(std::int32_t y, double target, std::int32_t qmin, std::int32_t qmax) noexcept {
+    const double t = target < qmin ? qmin : (target > qmax ? qmax : target);
+    return std::fabs(static_cast<double>(y) - t);
+}
+
+/// Applies an interpolated table to n codes with the best kernel dispatch allows (bit-identical on every level).
+template <class In, class Out, class Index>
+void interp16_apply(const In* x, Out* y, std::size_t n, const std::int32_t* t, const Index& index, std::int32_t lo,
+                    std::int32_t hi) noexcept {
+    std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+    if (isa_enabled(isa::avx2)) done = interp16_avx2(x, y, n, t, index, lo, hi);
+#endif
+    interp16_scalar(x + done, y + done, n - done, t, index, lo, hi);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/interp_table.hpp ----
+
+namespace qnum {
+
+/// A uniform interpolated table y = f(x) from a 16-bit InFormat (qint16, quint16, qint16_narrow) to a 16-bit
+/// OutFormat; see the file comment for the arithmetic and its error bound.
+template <class InFormat, class OutFormat>
+class lut16 {
+    static_assert(is_int_format_v<InFormat> && is_int_format_v<OutFormat>, "qnum: lut16 needs int_format types");
+    static_assert(sizeof(typename InFormat::storage) == 2 && InFormat::bits == 16,
+                  "qnum: lut16 needs a 16-bit input format; use lut8 for 8-bit inputs");
+    static_assert(sizeof(typename OutFormat::storage) == 2,
+                  "qnum: lut16 needs a 16-bit output format (qint16, quint16, ...)");
+
+public:
+    using in_format = InFormat;
+    using out_format = OutFormat;
+    using in_storage = typename InFormat::storage;
+    using out_storage = typename OutFormat::storage;
+    /// Number of knots: 512 intervals + 1.
+    static constexpr std::size_t size = 513;
+
+    /// Builds the table of f (any callable float -> float). f is evaluated at every 16-bit storage code and one
+    /// code past the largest (the last knot); throws qnum::error if it returns NaN or inf at any of them (bad scales
+    /// are rejected by per_tensor).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
+    lut16(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out) : in_(in), out_(out) {
+        const auto target = detail::interp_targets<InFormat>(f, in.params(), out.params());
+        knots_.reserve(size);
+        detail::append_entries(target, 0, 512, detail::uniform_index::shift, knots_);
+    }
+
+    /// The output code for input code x (the scalar specification of apply()).
+    out_storage operator()(in_storage x) const noexcept {
+        const auto p = detail::uniform_index{}(detail::key16(x));
+        return static_cast<out_storage>(
+            detail::interp_value(knots_.data(), p.i, p.r, p.s, OutFormat::min, OutFormat::max));
+    }
+
+    /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed,
+    /// other overlaps not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
+        detail::interp16_apply(x, y, n, knots_.data(), detail::uniform_index{}, OutFormat::min, OutFormat::max);
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernel); throws qnum::error for
+    /// mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
+    }
+
+    /// The 513 knots in 1/16 output LSB.
+    const std::vector<std::int32_t>& knots() const noexcept { return knots_; }
+    const per_tensor<InFormat>& input_params() const noexcept { return in_; }
+    const per_tensor<OutFormat>& output_params() const noexcept { return out_; }
+
+private:
+    std::vector<std::int32_t> knots_;
+    per_tensor<InFormat> in_;
+    per_tensor<OutFormat> out_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/lut_int16.hpp ----
+// ---- begin qnum/lut_segmented.hpp ----
+// qnum — segmented 16-bit look-up tables: piecewise-linear interpolation with non-uniform intervals chosen so the
+// error stays under a bound over the whole 16-bit input range (the idea of Horizon Robotics' SegmentLUT).
+//
+// A function on a wide int16 input range is steep in some places and flat or saturated in others (sigmoid: all the
+// action within a few units of 0, then constant; exp, reciprocal, rsqrt: steep near one end). A uniform table must
+// use the resolution of the steepest part everywhere. Here the 65536 keys (q + 32768 for signed inputs) form 256
+// blocks of 256 codes, and each block gets its own interval width 2^s codes, s in [0, 8]: the builder picks for every
+// block the widest intervals whose interpolation error, measured exactly over the block's 256 codes, is within
+// `max_error_lsb`. The bound is therefore guaranteed for every input (checked by construction, not estimated);
+// s = 0 stores every code, whose error is at most 0.5 + 1/32 LSB, so any bound >= 0.55 LSB can be met.
+// Arithmetic (kernels/lut/scalar.hpp, segmented_index): block b = k >> 8 has params[b] = (first knot << 4) | s,
+//     i = first + ((k & 255) >> s),  r = (k & 255) mod 2^s,
+//     y = clamp((t[i] * 2^s + (t[i+1] - t[i]) * r + 2^(s+3)) >> (s+4), qmin, qmax)    (knots in 1/16 LSB)
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+
+namespace qnum {
+
+/// A segmented interpolated table y = f(x) from a 16-bit InFormat to a 16-bit OutFormat whose error against the
+/// exact f (clamped to the output range) is at most max_error_lsb() for every input code.
+template <class InFormat, class OutFormat>
+class segmented_lut {
+    static_assert(is_int_format_v<InFormat> && is_int_format_v<OutFormat>,
+                  "qnum: segmented_lut needs int_format types");
+    static_assert(sizeof(typename InFormat::storage) == 2 && InFormat::bits == 16,
+                  "qnum: segmented_lut needs a 16-bit input format; use lut8 for 8-bit inputs");
+    static_assert(sizeof(typename OutFormat::storage) == 2,
+                  "qnum: segmented_lut needs a 16-bit output format (qint16, quint16, ...)");
+
+public:
+    using in_format = InFormat;
+    using out_format = OutFormat;
+    using in_storage = typename InFormat::storage;
+    using out_storage = typename OutFormat::storage;
+
+    /// Builds the table of f with the widest intervals meeting `max_error_lsb` in every block. f is evaluated at
+    /// every 16-bit storage code and one past the largest; throws qnum::error if it returns NaN or inf at any of
+    /// them, or if max_error_lsb < 0.55 (not always achievable).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
+    segmented_lut(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, double max_error_lsb = 1.0)
+        : in_(in), out_(out), bound_(max_error_lsb) {
+        detail::require(max_error_lsb >= 0.55, "segmented_lut: the error bound must be at least 0.55 LSB");
+        const auto target = detail::interp_targets<InFormat>(f, in.params(), out.params());
+        std::vector<std::int32_t> trial;
+        for (std::uint32_t b = 0; b < 256; ++b) {
+            const std::uint32_t k0 = b * 256;
+            for (int s = detail::interp_max_shift; s >= 0; --s) {
+                trial.clear();
+                detail::append_entries(target, k0, 256u >> s, s, trial);
+                double worst = 0;
+                for (std::uint32_t k = 0; k < 256 && worst <= max_error_lsb; ++k) {
+                    const auto y = detail::interp_value(trial.data(), k >> s, k & ((1u << s) - 1u), s,
+                                                        OutFormat::min, OutFormat::max);
+                    worst = std::max(worst, detail::interp_error(y, target[k0 + k], OutFormat::min, OutFormat::max));
+                }
+                if (worst <= max_error_lsb || s == 0) {
+                    params_[b] = static_cast<std::int32_t>((knots_.size() << 4) | static_cast<std::size_t>(s));
+                    knots_.insert(knots_.end(), trial.begin(), trial.end());
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The output code for input code x (the scalar specification of apply()).
+    out_storage operator()(in_storage x) const noexcept {
+        const auto p = detail::segmented_index{params_.data()}(detail::key16(x));
+        return static_cast<out_storage>(
+            detail::interp_value(knots_.data(), p.i, p.r, p.s, OutFormat::min, OutFormat::max));
+    }
+
+    /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed,
+    /// other overlaps not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
+        detail::interp16_apply(x, y, n, knots_.data(), detail::segmented_index{params_.data()}, OutFormat::min,
+                               OutFormat::max);
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernel); throws qnum::error for
+    /// mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
+    }
+
+    /// The guaranteed error bound in output LSB.
+    double max_error_lsb() const noexcept { return bound_; }
+    /// Interval width (log2, in input codes) of each of the 256 blocks of 256 codes, in key order.
+    int block_shift(std::size_t block) const noexcept { return params_[block] & 15; }
+    /// All knots (1/16 output LSB); their number measures the table's memory (4 bytes each, plus 1 KiB of params).
+    const std::vector<std::int32_t>& knots() const noexcept { return knots_; }
+    const per_tensor<InFormat>& input_params() const noexcept { return in_; }
+    const per_tensor<OutFormat>& output_params() const noexcept { return out_; }
+
+private:
+    std::vector<std::int32_t> knots_;
+    std::array<std::int32_t, 256> params_{};
+    per_tensor<InFormat> in_;
+    per_tensor<OutFormat> out_;
+    double bound_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/lut_segmented.hpp ----
 // ---- begin qnum/observer_fixed.hpp ----
 // qnum — fixed-parameter observer: the user gives the scale and zero point (e.g. scale 100/32768 for a qint16
 // activation known to lie in +-100); observing only records how well the data fit: extremes, counts and how many
@@ -3403,110 +4391,6 @@ void unpack(const std::uint8_t* packed, std::size_t n, T* codes, bit_order order
 #include <cstdint>
 #include <type_traits>
 
-// ---- begin qnum/kernels/quantize/scalar.hpp ----
-// qnum — quantize / dequantize / fake-quantize: the scalar reference, which is the specification.
-//
-//   quantize:      q = clamp(R(x (/) scale) + zero_point, qmin, qmax)
-//   dequantize:    x = float(q - zero_point) * scale                     (one rounding)
-//   fake-quantize: y = float(quantize(x) - zero_point) * scale
-//
-// where (/) is IEEE division (scale_op::divide) or multiplication by the float reciprocal 1.0f / scale
-// (scale_op::multiply_by_reciprocal), and R is the rounding mode. R is applied before the zero point is added, in
-// float, so the sum is exact. Non-finite inputs: NaN quantizes to the zero point (real 0); +inf and -inf saturate to
-// qmax and qmin, like every other out-of-range value. SIMD kernels must match these functions bit for bit.
-
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-
-
-namespace qnum {
-
-/// How quantization divides by the scale; the two differ in the last bit of x/scale and so, near ties, in q.
-enum class scale_op : std::uint8_t {
-    divide,                  ///< x / scale (ONNX QuantizeLinear, TFLite reference kernels)
-    multiply_by_reciprocal,  ///< x * (1.0f / scale) (PyTorch quantize_per_tensor and fake_quantize, XNNPACK)
-};
-
-namespace detail {
-
-/// Parameters of one element, with the reciprocal precomputed for scale_op::multiply_by_reciprocal.
-struct element_params {
-    float scale;
-    float inv_scale;
-    std::int32_t zero_point;
-};
-
-/// Quantizes one value with Format's range (see the file comment). `index` feeds stochastic rounding.
-template <class Format, scale_op Op, class Rounding>
-inline std::int32_t quantize_element(float x, const element_params& p, const Rounding& r, std::uint64_t index) {
-    float v = Op == scale_op::divide ? x / p.scale : x * p.inv_scale;
-    if (std::isnan(v)) return p.zero_point;
-    v = r(v, index);
-    const float lo = static_cast<float>(Format::min - p.zero_point);
-    const float hi = static_cast<float>(Format::max - p.zero_point);
-    v = v < lo ? lo : (v > hi ? hi : v);
-    return static_cast<std::int32_t>(v) + p.zero_point;
-}
-
-/// Dequantizes one code.
-inline float dequantize_element(std::int32_t q, float scale, std::int32_t zero_point) {
-    return static_cast<float>(q - zero_point) * scale;
-}
-
-/// The same (scale, zero point) for every element of a run.
-struct uniform_params {
-    element_params p;
-    explicit uniform_params(qparams q) : p{q.scale, 1.0f / q.scale, q.zero_point} {}
-    element_params at(std::size_t) const noexcept { return p; }
-    uniform_params advanced(std::size_t) const noexcept { return *this; }
-};
-
-/// A different (scale, zero point) for each element of a run, read from contiguous arrays (e.g. per-channel
-/// parameters along the innermost axis).
-struct varying_params {
-    const float* scales;
-    const std::int32_t* zero_points;
-    element_params at(std::size_t i) const noexcept { return {scales[i], 1.0f / scales[i], zero_points[i]}; }
-    varying_params advanced(std::size_t k) const noexcept { return {scales + k, zero_points + k}; }
-};
-
-/// Reference run kernels over n elements with element strides (which may be any value).
-template <class Format, scale_op Op, class Rounding, class Params>
-void quantize_run_scalar(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs,
-                         std::size_t n, const Params& params, const Rounding& r, std::uint64_t index0) {
-    using storage = typename Format::storage;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        q[pos * qs] = static_cast<storage>(quantize_element<Format, Op>(x[pos * xs], params.at(i), r, index0 + i));
-    }
-}
-
-template <class Storage, class Params>
-void dequantize_run_scalar(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
-                           const Params& params) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        const element_params p = params.at(i);
-        x[pos * xs] = dequantize_element(q[pos * qs], p.scale, p.zero_point);
-    }
-}
-
-template <class Format, scale_op Op, class Rounding, class Params>
-void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
-                              const Params& params, const Rounding& r, std::uint64_t index0) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        const element_params p = params.at(i);
-        y[pos * ys] =
-            dequantize_element(quantize_element<Format, Op>(x[pos * xs], p, r, index0 + i), p.scale, p.zero_point);
-    }
-}
-
-}  // namespace detail
-}  // namespace qnum
-
-// ---- end qnum/kernels/quantize/scalar.hpp ----
 
 #if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
 // ---- begin qnum/kernels/quantize/xsimd.hpp ----
