@@ -8,6 +8,7 @@
 #include "qnum/format.hpp"
 #include "qnum/histogram.hpp"
 #include "qnum/histogram_search.hpp"
+#include "qnum/metrics.hpp"
 #include "qnum/observer_fixed.hpp"
 #include "qnum/observer_histogram.hpp"
 #include "qnum/observer_minmax.hpp"
