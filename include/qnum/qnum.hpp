@@ -19,4 +19,5 @@
 #include "qnum/qparams.hpp"
 #include "qnum/quantize.hpp"
 #include "qnum/rounding.hpp"
+#include "qnum/sensitivity.hpp"
 #include "qnum/view.hpp"
