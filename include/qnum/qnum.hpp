@@ -2,6 +2,7 @@
 // what single_include/qnum/qnum.hpp is generated from.
 #pragma once
 
+#include "qnum/bn_fold.hpp"
 #include "qnum/choose_qparams.hpp"
 #include "qnum/cpu.hpp"
 #include "qnum/error.hpp"
@@ -16,6 +17,7 @@
 #include "qnum/observer_moving_average.hpp"
 #include "qnum/observer_mse.hpp"
 #include "qnum/packing.hpp"
+#include "qnum/qat.hpp"
 #include "qnum/qparams.hpp"
 #include "qnum/quantize.hpp"
 #include "qnum/rounding.hpp"
