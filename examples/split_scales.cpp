@@ -30,7 +30,7 @@ void quantize_group(const std::vector<float>& c, const std::vector<std::size_t>&
     for (std::size_t i : idx) out[i] = qnum::dequantize_value(qnum::quantize_value(c[i], p), p);
 }
 
-// Max relative error of the int8 c when entries with |c| >= threshold form one group and the rest another.
+// c in int8 with two groups: entries with |c| >= threshold share one scale, the rest another.
 std::vector<float> split_quantize(const std::vector<float>& c, float threshold) {
     std::vector<std::size_t> big, small;
     for (std::size_t i = 0; i < c.size(); ++i) (std::fabs(c[i]) >= threshold ? big : small).push_back(i);
