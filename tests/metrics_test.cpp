@@ -50,11 +50,22 @@ void check_identical(const comparison& a, const comparison& b) {
     CHECK(same_bits(a.max_rel, b.max_rel));
 }
 
-comparison compare_scalar(strided_view<const float> r, strided_view<const float> t) {
-    limit_isa(isa::scalar);
+comparison compare_at(isa level, strided_view<const float> r, strided_view<const float> t) {
+    limit_isa(level);
     auto c = compare(r, t);
     unlimit_isa();
     return c;
+}
+
+comparison compare_scalar(strided_view<const float> r, strided_view<const float> t) {
+    return compare_at(isa::scalar, r, t);
+}
+
+// Every dispatch level (AVX-512 intrinsics kernel, xsimd kernel of this build's architecture) equals the reference.
+void check_all_levels(strided_view<const float> r, strided_view<const float> t) {
+    const comparison ref = compare_scalar(r, t);
+    check_identical(compare(r, t), ref);
+    check_identical(compare_at(isa::avx2, r, t), ref);  // below AVX-512: the xsimd kernel
 }
 
 }  // namespace
@@ -196,11 +207,11 @@ TEST_CASE("metrics: SIMD equals the scalar reference bit for bit") {
             for (std::size_t i = 0; i < t.size(); i += 37) r[i] = 0.0f;  // relative error +inf or 0
             for (std::size_t i = 5; i < t.size(); i += 41) t[i] = r[i];
             const strided_view<const float> rv(r.data() + offset, n), tv(t.data() + offset, n);
-            check_identical(compare(rv, tv), compare_scalar(rv, tv));
+            check_all_levels(rv, tv);
             if (n > 50) {  // non-finite values in some blocks: those blocks fall back to the scalar reference
                 r[offset + n / 3] = fnan;
                 t[offset + n / 2] = -finf;
-                check_identical(compare(rv, tv), compare_scalar(rv, tv));
+                check_all_levels(rv, tv);
             }
         }
     }
@@ -216,7 +227,7 @@ TEST_CASE("metrics: strided views follow the logical row-major order") {
         for (std::ptrdiff_t i = 0; i < rows; ++i) rc.push_back(r[static_cast<std::size_t>(i * cols + j)]),
                                                    tc.push_back(t[static_cast<std::size_t>(i * cols + j)]);
     check_identical(compare(rt, tt), compare(rc, tc));
-    check_identical(compare(rt, tt), compare_scalar(rt, tt));
+    check_all_levels(rt, tt);
     // Mixed layout: contiguous reference, transposed test.
     const strided_view<const float> rcv(rc.data(), {cols, rows});
     check_identical(compare(rcv, tt), compare(rc, tc));

@@ -27,6 +27,7 @@
 #include "qnum/cpu.hpp"
 #include "qnum/detail/strided_loops.hpp"
 #include "qnum/error.hpp"
+#include "qnum/kernels/metrics/avx512.hpp"
 #include "qnum/kernels/metrics/scalar.hpp"
 #include "qnum/qparams.hpp"
 #include "qnum/quantize.hpp"
@@ -114,6 +115,22 @@ inline bool metrics_simd_enabled() noexcept {
     return QNUM_METRICS_SIMD && isa_ceiling.load(std::memory_order_relaxed) != 0;
 }
 
+inline bool metrics_avx512_enabled() noexcept { return QNUM_HAS_X86_KERNELS && isa_enabled(isa::avx512); }
+
+// The best vector kernel for n contiguous, lane-aligned pairs inside one block: AVX-512 (runtime dispatch), else
+// xsimd for this translation unit's architecture. Returns 0 (state untouched) for a segment with NaN/inf.
+inline std::size_t compare_run_vector(compare_state& s, const float* r, const float* t, std::size_t n) noexcept {
+#if QNUM_HAS_X86_KERNELS
+    if (metrics_avx512_enabled()) return compare_run_avx512(s, r, t, n);
+#endif
+#if QNUM_METRICS_SIMD
+    return simd::compare_run<xsimd::default_arch>(s, r, t, n);
+#else
+    (void)s, (void)r, (void)t, (void)n;
+    return 0;
+#endif
+}
+
 /// Adds n pairs at any strides to the state, splitting at block boundaries; the contiguous lane-aligned part of each
 /// block runs the SIMD kernel.
 inline void compare_run(compare_state& s, const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts,
@@ -122,22 +139,19 @@ inline void compare_run(compare_state& s, const float* r, std::ptrdiff_t rs, con
         const std::size_t room = cmp_block - s.in_block;
         const std::size_t chunk = n < room ? n : room;
         std::size_t head = chunk;
-#if QNUM_METRICS_SIMD
-        if (rs == 1 && ts == 1 && metrics_simd_enabled()) {
+        const bool vector = rs == 1 && ts == 1 && (metrics_avx512_enabled() || metrics_simd_enabled());
+        if (vector) {
             head = (cmp_lanes - s.in_block % cmp_lanes) % cmp_lanes;
             if (head > chunk) head = chunk;
         }
-#endif
         compare_run_scalar(s, r, rs, t, ts, head);
         std::size_t done = head;
-#if QNUM_METRICS_SIMD
-        const std::size_t whole = (chunk - head) / cmp_lanes * cmp_lanes;
+        const std::size_t whole = vector ? (chunk - head) / cmp_lanes * cmp_lanes : 0;
         if (whole > 0) {
-            if (simd::compare_run<xsimd::default_arch>(s, r + head, t + head, whole) == 0)
+            if (compare_run_vector(s, r + head, t + head, whole) == 0)
                 compare_run_scalar(s, r + head, 1, t + head, 1, whole);  // segment with NaN/inf: count them
             done += whole;
         }
-#endif
         compare_run_scalar(s, r + static_cast<std::ptrdiff_t>(done) * rs, rs, t + static_cast<std::ptrdiff_t>(done) * ts,
                            ts, chunk - done);
         r += static_cast<std::ptrdiff_t>(chunk) * rs;
