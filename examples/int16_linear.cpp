@@ -71,8 +71,8 @@ int main() {
     const qnum::scheme sym{true};
 
     // (1) int16 weights, per tensor.
-    const auto p16 = qnum::per_tensor<qnum::qint16>(qnum::calculate_qparams(qnum::observe_minmax(wv),
-                                                                            qnum::qint16::range, sym));
+    const auto p16 =
+        qnum::per_tensor<qnum::qint16>(qnum::calculate_qparams(qnum::observe_minmax(wv), qnum::qint16::range, sym));
     std::vector<std::int16_t> w16(w.size());
     qnum::quantize(wv, {w16.data(), {out_features, in_features}}, p16);
     const auto y16 = int_linear(xq, px, w16, {p16.scale()});
@@ -86,8 +86,8 @@ int main() {
     const auto y8c = int_linear(xq, px, w8c, p8c.scales());
 
     // (3) int8 weights, per tensor (for contrast).
-    const auto p8t = qnum::per_tensor<qnum::qint8>(qnum::calculate_qparams(qnum::observe_minmax(wv),
-                                                                          qnum::qint8::range, sym));
+    const auto p8t =
+        qnum::per_tensor<qnum::qint8>(qnum::calculate_qparams(qnum::observe_minmax(wv), qnum::qint8::range, sym));
     std::vector<std::int8_t> w8t(w.size());
     qnum::quantize(wv, {w8t.data(), {out_features, in_features}}, p8t);
     const auto y8t = int_linear(xq, px, w8t, {p8t.scale()});

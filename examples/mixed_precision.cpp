@@ -26,8 +26,9 @@ struct mlp {
         for (int l = 0; l < depth; ++l) {
             std::vector<float> m(width * width);
             for (auto& v : m) v = d(rng);
-            if (l == 1) m[5] *= 40.0f;                                        // one outlier weight
-            if (l == 4) for (int o = 0; o < width; ++o) m[o * width + 7] *= 25.0f;  // one hot input channel
+            if (l == 1) m[5] *= 40.0f;  // one outlier weight
+            if (l == 4)
+                for (int o = 0; o < width; ++o) m[o * width + 7] *= 25.0f;  // one hot input channel
             w.push_back(std::move(m));
         }
     }
@@ -109,7 +110,8 @@ int main() {
     const auto plan = qnum::plan_precision(layers, 35.0, qnum::better::higher, qnum::aggregate::worst);
     std::printf("per-layer target 35 dB: raise");
     for (std::size_t i : plan.raise) std::printf(" %s", layers[i].name.c_str());
-    std::printf(" -> worst layer %.2f dB (was %.2f dB), met: %s\n", plan.achieved, plan.before, plan.met ? "yes" : "no");
+    std::printf(" -> worst layer %.2f dB (was %.2f dB), met: %s\n", plan.achieved, plan.before,
+                plan.met ? "yes" : "no");
 
     const bool ok = plan.met && snr_mixed > snr8 + 3.0 && snr16 > snr_mixed;
     std::printf("%s\n", ok ? "OK" : "FAILED");

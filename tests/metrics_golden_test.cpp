@@ -94,7 +94,8 @@ TEST_CASE("golden: metrics on tensor pairs (NumPy float64, torch.nn.functional, 
         CHECK(close(c.sqnr_db(), r.number(), 1e-12));
         CHECK(close(c.snr_db(), r.number(), 1e-9));  // one-pass variance: a little cancellation
         const std::string torch_sqnr = r.next();
-        if (torch_sqnr != "nan") CHECK(close(c.sqnr_db(), num(torch_sqnr), 0.0, 1e-4));  // PyTorch's float32 compute_sqnr
+        if (torch_sqnr != "nan")
+            CHECK(close(c.sqnr_db(), num(torch_sqnr), 0.0, 1e-4));  // PyTorch's float32 compute_sqnr
     }
 }
 

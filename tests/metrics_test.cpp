@@ -189,8 +189,8 @@ TEST_CASE("metrics: bad input") {
     CHECK_THROWS_AS(compare(a, a).max_error_in_steps(0.0), error);
     CHECK_THROWS_AS(allclose(strided_view<const float>(a.data(), 4), strided_view<const float>(b.data(), 5)), error);
     const std::vector<std::int8_t> q(5);
-    CHECK_THROWS_AS(compare_dequantized(strided_view<const float>(a.data(), 4), strided_view<const std::int8_t>(q.data(), 5),
-                                        per_tensor<qint8>(0.1f)),
+    CHECK_THROWS_AS(compare_dequantized(strided_view<const float>(a.data(), 4),
+                                        strided_view<const std::int8_t>(q.data(), 5), per_tensor<qint8>(0.1f)),
                     error);
 }
 
@@ -219,13 +219,15 @@ TEST_CASE("metrics: SIMD equals the scalar reference bit for bit") {
 
 TEST_CASE("metrics: strided views follow the logical row-major order") {
     const std::ptrdiff_t rows = 123, cols = 77;
-    const auto r = normal(static_cast<std::size_t>(rows * cols), 5), t = normal(static_cast<std::size_t>(rows * cols), 6);
+    const auto r = normal(static_cast<std::size_t>(rows * cols), 5),
+               t = normal(static_cast<std::size_t>(rows * cols), 6);
     // Transposed views [cols, rows] of the same data, and contiguous copies in that order.
     const strided_view<const float> rt(r.data(), {cols, rows}, {1, cols}), tt(t.data(), {cols, rows}, {1, cols});
     std::vector<float> rc, tc;
     for (std::ptrdiff_t j = 0; j < cols; ++j)
-        for (std::ptrdiff_t i = 0; i < rows; ++i) rc.push_back(r[static_cast<std::size_t>(i * cols + j)]),
-                                                   tc.push_back(t[static_cast<std::size_t>(i * cols + j)]);
+        for (std::ptrdiff_t i = 0; i < rows; ++i)
+            rc.push_back(r[static_cast<std::size_t>(i * cols + j)]),
+                tc.push_back(t[static_cast<std::size_t>(i * cols + j)]);
     check_identical(compare(rt, tt), compare(rc, tc));
     check_all_levels(rt, tt);
     // Mixed layout: contiguous reference, transposed test.
@@ -264,14 +266,16 @@ TEST_CASE("metrics: sums are accurate (blocked pairwise in double)") {
 TEST_CASE("metrics: dequantized codes") {
     const std::size_t rows = 37, cols = 515;
     const auto x = normal(rows * cols, 21, 0.0f, 1.0f);
-    const strided_view<const float> xv(x.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)});
+    const strided_view<const float> xv(x.data(),
+                                       {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)});
     SUBCASE("per tensor, int8 affine") {
         const per_tensor<qint8> p(0.05f, 3);
         std::vector<std::int8_t> q(x.size());
         std::vector<float> d(x.size());
         quantize(xv, {q.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)}}, p);
         dequantize(strided_view<const std::int8_t>(q.data(), q.size()), strided_view<float>(d.data(), d.size()), p);
-        const strided_view<const std::int8_t> qv(q.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)});
+        const strided_view<const std::int8_t> qv(
+            q.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)});
         const comparison c = compare_dequantized(xv, qv, p);
         check_identical(c, compare(x, d));
         // In range, round to nearest: at most half a step (the range, [-6.55, 6.2], holds every value).
@@ -284,20 +288,43 @@ TEST_CASE("metrics: dequantized codes") {
         const per_channel<qint16> p(scales, {}, 0);
         std::vector<std::int16_t> q(x.size());
         std::vector<float> d(x.size());
-        const strided_view<std::int16_t> qv(q.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)});
+        const strided_view<std::int16_t> qv(q.data(),
+                                            {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)});
         quantize(xv, qv, p);
-        dequantize(strided_view<const std::int16_t>(qv), strided_view<float>(d.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)}), p);
+        dequantize(
+            strided_view<const std::int16_t>(qv),
+            strided_view<float>(d.data(), {static_cast<std::ptrdiff_t>(rows), static_cast<std::ptrdiff_t>(cols)}), p);
         check_identical(compare_dequantized(xv, strided_view<const std::int16_t>(qv), p), compare(x, d));
         // Transposed views of both: still equal to the comparison of the dequantized transposed data.
-        const strided_view<const float> xt(x.data(), {static_cast<std::ptrdiff_t>(cols), static_cast<std::ptrdiff_t>(rows)},
+        const strided_view<const float> xt(x.data(),
+                                           {static_cast<std::ptrdiff_t>(cols), static_cast<std::ptrdiff_t>(rows)},
                                            {1, static_cast<std::ptrdiff_t>(cols)});
-        const strided_view<const std::int16_t> qt(q.data(), {static_cast<std::ptrdiff_t>(cols), static_cast<std::ptrdiff_t>(rows)},
-                                                  {1, static_cast<std::ptrdiff_t>(cols)});
+        const strided_view<const std::int16_t> qt(
+            q.data(), {static_cast<std::ptrdiff_t>(cols), static_cast<std::ptrdiff_t>(rows)},
+            {1, static_cast<std::ptrdiff_t>(cols)});
         const per_channel<qint16> pt(scales, {}, 1);
-        const strided_view<const float> dt(d.data(), {static_cast<std::ptrdiff_t>(cols), static_cast<std::ptrdiff_t>(rows)},
+        const strided_view<const float> dt(d.data(),
+                                           {static_cast<std::ptrdiff_t>(cols), static_cast<std::ptrdiff_t>(rows)},
                                            {1, static_cast<std::ptrdiff_t>(cols)});
         check_identical(compare_dequantized(xt, qt, pt), compare(xt, dt));
     }
+}
+
+TEST_CASE("metrics: merging batches") {
+    const auto r = normal(5000, 31), t = normal(5000, 32);
+    const comparison whole = compare(r, t);
+    const comparison a = compare(r.data(), t.data(), 1234), b = compare(r.data() + 1234, t.data() + 1234, 5000 - 1234);
+    const comparison m = merge(a, b);
+    CHECK(m.count == whole.count);
+    CHECK(m.max_abs == whole.max_abs);
+    CHECK(m.max_rel == whole.max_rel);
+    CHECK(m.sum_error_sq == doctest::Approx(whole.sum_error_sq).epsilon(1e-14));
+    CHECK(m.cosine() == doctest::Approx(whole.cosine()).epsilon(1e-14));
+    CHECK(m.snr_db() == doctest::Approx(whole.snr_db()).epsilon(1e-12));
+    const comparison n = merge(compare(std::vector<float>{fnan}, std::vector<float>{1.0f}), a);
+    CHECK(n.skipped == 1);
+    CHECK(n.nan_reference == 1);
+    CHECK(n.count == a.count);
 }
 
 TEST_CASE("metrics: allclose") {

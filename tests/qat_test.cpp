@@ -80,7 +80,7 @@ TEST_CASE("qat: fake-quant forward and STE masks by hand") {
 
 TEST_CASE("qat: LSQ and LSQ+ gradients match finite differences of the STE surrogate") {
     for (int variant = 0; variant < 3; ++variant) {
-        const fake_quant_params p = variant == 0   ? fake_quant_params{0.02f, 0.0f, {-128, 127}}   // LSQ int8
+        const fake_quant_params p = variant == 0   ? fake_quant_params{0.02f, 0.0f, {-128, 127}}  // LSQ int8
                                     : variant == 1 ? fake_quant_params{0.1f, -0.3f, {0, 15}}      // LSQ+ uint4
                                                    : fake_quant_params{0.05f, 0.1f, {-8, 7}};     // LSQ+ int4
         CAPTURE(variant);
@@ -91,10 +91,12 @@ TEST_CASE("qat: LSQ and LSQ+ gradients match finite differences of the STE surro
         const lsq_gradients got = lsq_backward(x.data(), dy.data(), dx.data(), x.size(), p, g);
         const auto d = residues(x, p.scale, p.offset, p);
         const double hs = 1e-7 * p.scale, hb = 1e-7;
-        const double fd_s = (surrogate(x, dy, d, p.scale + hs, p.offset, p) -
-                             surrogate(x, dy, d, p.scale - hs, p.offset, p)) / (2 * hs);
-        const double fd_b = (surrogate(x, dy, d, p.scale, p.offset + hb, p) -
-                             surrogate(x, dy, d, p.scale, p.offset - hb, p)) / (2 * hb);
+        const double fd_s =
+            (surrogate(x, dy, d, p.scale + hs, p.offset, p) - surrogate(x, dy, d, p.scale - hs, p.offset, p)) /
+            (2 * hs);
+        const double fd_b =
+            (surrogate(x, dy, d, p.scale, p.offset + hb, p) - surrogate(x, dy, d, p.scale, p.offset - hb, p)) /
+            (2 * hb);
         CHECK(got.scale / g == doctest::Approx(fd_s).epsilon(1e-5));
         CHECK(got.offset / g == doctest::Approx(fd_b).epsilon(1e-5));
         // dx: d(surrogate)/dx_i = dy_i inside the range, 0 outside.
@@ -193,7 +195,8 @@ TEST_CASE("bn_fold: folded layer equals layer + BN (eval and training, fold then
     // Factors, no gamma/beta/bias, in place.
     const auto f = bn_fold_factors({nullptr, nullptr, rmean.data(), rvar.data(), eps}, out);
     std::vector<float> w2 = w;
-    const auto b2 = fold_batchnorm(w2.data(), w2.data(), out, k, nullptr, {nullptr, nullptr, rmean.data(), rvar.data(), eps});
+    const auto b2 =
+        fold_batchnorm(w2.data(), w2.data(), out, k, nullptr, {nullptr, nullptr, rmean.data(), rvar.data(), eps});
     CHECK(f[0] == doctest::Approx(1.0 / std::sqrt(rvar[0] + 1e-5)));
     CHECK(w2[3] == doctest::Approx(w[3] * f[0]));
     CHECK(b2[1] == doctest::Approx(-rmean[1] * f[1]));

@@ -43,8 +43,7 @@
 namespace qnum {
 
 /// Every statistic of one reference-vs-test comparison (sums over the valid pairs, in double) and the metrics
-/// derived from them. Plain data: sums of several comparisons may be added to merge them (not bit-identical to one
-/// pass over everything, since the summation order differs).
+/// derived from them. Plain data; see merge() to combine comparisons of several batches.
 struct comparison {
     std::uint64_t count = 0;          ///< valid pairs (both values finite)
     std::uint64_t skipped = 0;        ///< pairs excluded because either value is NaN or +-inf
@@ -53,13 +52,13 @@ struct comparison {
     std::uint64_t inf_reference = 0;  ///< +-infs in the reference
     std::uint64_t inf_test = 0;       ///< +-infs in the test tensor
     double sum_reference = 0.0;       ///< sum r
-    double sum_reference_sq = 0.0;   ///< sum r^2 (signal power times count)
-    double sum_test_sq = 0.0;        ///< sum t^2
-    double sum_product = 0.0;        ///< sum r*t
-    double sum_error_sq = 0.0;       ///< sum (t - r)^2 (noise power times count)
-    double sum_abs_error = 0.0;      ///< sum |t - r|
-    double max_abs = 0.0;            ///< max |t - r| (atol needed for allclose)
-    double max_rel = 0.0;            ///< max |t - r| / |r| (rtol needed; +inf if some r == 0 != t)
+    double sum_reference_sq = 0.0;    ///< sum r^2 (signal power times count)
+    double sum_test_sq = 0.0;         ///< sum t^2
+    double sum_product = 0.0;         ///< sum r*t
+    double sum_error_sq = 0.0;        ///< sum (t - r)^2 (noise power times count)
+    double sum_abs_error = 0.0;       ///< sum |t - r|
+    double max_abs = 0.0;             ///< max |t - r| (atol needed for allclose)
+    double max_rel = 0.0;             ///< max |t - r| / |r| (rtol needed; +inf if some r == 0 != t)
 
     /// True when some input value was NaN or infinite (those pairs were skipped).
     bool has_nonfinite() const noexcept { return skipped != 0; }
@@ -109,6 +108,27 @@ private:
     }
 };
 
+/// Comparison of the union of two disjoint sets of pairs (e.g. batches or shards): counts and sums add, maxima take
+/// the larger. Equal to one pass over everything up to the rounding of the sums (a different summation order).
+constexpr comparison merge(const comparison& a, const comparison& b) noexcept {
+    comparison c;
+    c.count = a.count + b.count;
+    c.skipped = a.skipped + b.skipped;
+    c.nan_reference = a.nan_reference + b.nan_reference;
+    c.nan_test = a.nan_test + b.nan_test;
+    c.inf_reference = a.inf_reference + b.inf_reference;
+    c.inf_test = a.inf_test + b.inf_test;
+    c.sum_reference = a.sum_reference + b.sum_reference;
+    c.sum_reference_sq = a.sum_reference_sq + b.sum_reference_sq;
+    c.sum_test_sq = a.sum_test_sq + b.sum_test_sq;
+    c.sum_product = a.sum_product + b.sum_product;
+    c.sum_error_sq = a.sum_error_sq + b.sum_error_sq;
+    c.sum_abs_error = a.sum_abs_error + b.sum_abs_error;
+    c.max_abs = a.max_abs > b.max_abs ? a.max_abs : b.max_abs;
+    c.max_rel = a.max_rel > b.max_rel ? a.max_rel : b.max_rel;
+    return c;
+}
+
 namespace detail {
 
 inline bool metrics_simd_enabled() noexcept {
@@ -152,8 +172,8 @@ inline void compare_run(compare_state& s, const float* r, std::ptrdiff_t rs, con
                 compare_run_scalar(s, r + head, 1, t + head, 1, whole);  // segment with NaN/inf: count them
             done += whole;
         }
-        compare_run_scalar(s, r + static_cast<std::ptrdiff_t>(done) * rs, rs, t + static_cast<std::ptrdiff_t>(done) * ts,
-                           ts, chunk - done);
+        compare_run_scalar(s, r + static_cast<std::ptrdiff_t>(done) * rs, rs,
+                           t + static_cast<std::ptrdiff_t>(done) * ts, ts, chunk - done);
         r += static_cast<std::ptrdiff_t>(chunk) * rs;
         t += static_cast<std::ptrdiff_t>(chunk) * ts;
         n -= chunk;
@@ -237,11 +257,10 @@ comparison compare_dequantized(strided_view<const float> reference,
                                strided_view<const typename Params::format::storage> q, const Params& params) {
     detail::require(reference.same_shape(q), "compare_dequantized: reference and codes have different shapes");
     detail::compare_state s;
-    detail::for_each_param_run(q, reference, params,
-                               [&](const auto* qp, std::ptrdiff_t qs, const float* rp, std::ptrdiff_t rs,
-                                   std::size_t n, const auto& p, std::uint64_t) {
-                                   detail::compare_dequantized_run(s, rp, rs, qp, qs, n, p);
-                               });
+    detail::for_each_param_run(
+        q, reference, params,
+        [&](const auto* qp, std::ptrdiff_t qs, const float* rp, std::ptrdiff_t rs, std::size_t n, const auto& p,
+            std::uint64_t) { detail::compare_dequantized_run(s, rp, rs, qp, qs, n, p); });
     return detail::compare_finish(s);
 }
 
@@ -298,7 +317,7 @@ inline bool allclose(strided_view<const float> reference, strided_view<const flo
             for (std::size_t i = 0; i < n && ok; ++i) {
                 const auto p = static_cast<std::ptrdiff_t>(i);
                 const double r = a.data()[off[0] + p * a.stride(last)], t = b.data()[off[1] + p * b.stride(last)];
-                if (r == t) continue;  // equal values, including equal infinities
+                if (r == t) continue;                                 // equal values, including equal infinities
                 ok = std::fabs(t - r) <= atol + rtol * std::fabs(r);  // false for NaN and infinities
             }
         },

@@ -82,8 +82,8 @@ struct lsq_gradients {
 ///     dy/ds = round(v) - v inside the range, qmin below it, qmax above it;
 ///     dy/d(beta) = 0 inside the range, 1 outside;
 /// g = grad_scale (lsq_grad_scale(), or 1 for the raw gradient). dx may be null when only the parameters learn.
-inline lsq_gradients lsq_backward(const float* x, const float* dy, float* dx, std::size_t n,
-                                  const fake_quant_params& p, double grad_scale) {
+inline lsq_gradients lsq_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
+                                  double grad_scale) {
     detail::check(p);
     detail::require(std::isfinite(grad_scale), "lsq_backward: gradient scale must be finite");
     const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);

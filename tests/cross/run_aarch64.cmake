@@ -7,7 +7,7 @@ file(MAKE_DIRECTORY ${WORK_DIR}/sys)
 # Only xsimd and doctest from the host's include tree: the rest of /usr/include is x86 glibc.
 file(CREATE_LINK ${XSIMD_DIR}/xsimd ${WORK_DIR}/sys/xsimd SYMBOLIC)
 file(CREATE_LINK ${DOCTEST_DIR}/doctest ${WORK_DIR}/sys/doctest SYMBOLIC)
-foreach(test quantize_test quantize_golden_test rounding_test observers_test observers_golden_test)
+foreach(test quantize_test quantize_golden_test rounding_test observers_test observers_golden_test metrics_test)
   execute_process(COMMAND ${CXX} -std=c++17 -O1 -static -Wall -Wextra -Wpedantic -Werror -Wno-psabi
                           -I${SOURCE_DIR}/include -isystem ${WORK_DIR}/sys "-DQNUM_GOLDEN_DIR=\"${SOURCE_DIR}/tests/golden\""
                           ${SOURCE_DIR}/tests/${test}.cpp ${SOURCE_DIR}/tests/doctest_main.cpp -o ${WORK_DIR}/${test}

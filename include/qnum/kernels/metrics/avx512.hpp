@@ -38,8 +38,8 @@ QNUM_TARGET_AVX512 inline std::size_t compare_run_avx512(compare_state& s, const
         a_ee = _mm512_add_pd(a_ee, ee);
         a_ae = _mm512_add_pd(a_ae, ae);
         mx = _mm512_max_pd(mx, ae);
-        const __mmask8 grow = _mm512_cmp_pd_mask(ae, _mm512_mul_pd(mrel, ar), _CMP_GE_OQ) &
-                              _mm512_cmp_pd_mask(ae, zero, _CMP_GT_OQ);
+        const __mmask8 grow =
+            _mm512_cmp_pd_mask(ae, _mm512_mul_pd(mrel, ar), _CMP_GE_OQ) & _mm512_cmp_pd_mask(ae, zero, _CMP_GT_OQ);
         if (grow) mrel = _mm512_mask_max_pd(mrel, grow, mrel, _mm512_div_pd(ae, ar));
     }
     const __m512d big = _mm512_set1_pd(DBL_MAX);

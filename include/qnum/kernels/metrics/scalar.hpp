@@ -24,17 +24,17 @@
 
 namespace qnum::detail {
 
-inline constexpr std::size_t cmp_lanes = 8;        ///< virtual lanes of the summation order (any ISA)
-inline constexpr std::size_t cmp_block = 2048;     ///< elements per block (a multiple of cmp_lanes)
-inline constexpr std::size_t cmp_stats = 6;        ///< number of sums
+inline constexpr std::size_t cmp_lanes = 8;     ///< virtual lanes of the summation order (any ISA)
+inline constexpr std::size_t cmp_block = 2048;  ///< elements per block (a multiple of cmp_lanes)
+inline constexpr std::size_t cmp_stats = 6;     ///< number of sums
 enum cmp_stat : std::size_t { cmp_r = 0, cmp_rr, cmp_tt, cmp_rt, cmp_ee, cmp_ae };
 
 /// Running state of a comparison (see the file comment for the summation order).
 struct compare_state {
     alignas(64) double lane[cmp_stats][cmp_lanes] = {};  ///< lane sums of the current block
-    double level[64][cmp_stats] = {};                     ///< pairwise partial sums, one per set bit of `blocks`
-    std::uint64_t blocks = 0;                             ///< completed blocks
-    std::size_t in_block = 0;                             ///< position inside the current block
+    double level[64][cmp_stats] = {};                    ///< pairwise partial sums, one per set bit of `blocks`
+    std::uint64_t blocks = 0;                            ///< completed blocks
+    std::size_t in_block = 0;                            ///< position inside the current block
     double max_abs = 0.0;
     double max_rel = 0.0;
     std::uint64_t valid = 0, nan_r = 0, nan_t = 0, inf_r = 0, inf_t = 0, skipped = 0;
