@@ -347,6 +347,14 @@ TEST_CASE("metrics: KL divergence of histograms") {
     // Smoothing with epsilon = 1: p = (2, 2)/4, q = (2, 1)/3.
     CHECK(kl_divergence(std::vector<double>{1, 1}, std::vector<double>{1, 0}, 1.0) ==
           doctest::Approx(0.5 * std::log(0.5 / (2.0 / 3.0)) + 0.5 * std::log(0.5 / (1.0 / 3.0))).epsilon(1e-15));
+    // qnum histograms on a common fixed grid.
+    histogram hp(4, 0.0f, 4.0f), hq(4, 0.0f, 4.0f), other(4, 0.0f, 8.0f);
+    const std::vector<float> xp{0.5f, 1.5f, 2.5f, 3.5f}, xq{0.5f, 0.6f, 2.5f, 3.5f};
+    hp.observe(strided_view<const float>(xp.data(), xp.size()));
+    hq.observe(strided_view<const float>(xq.data(), xq.size()));
+    CHECK(kl_divergence(hp, hq) == inf);                                                  // bin 1 empty in Q
+    CHECK(kl_divergence(hq, hp) == doctest::Approx(0.5 * std::log(2.0)).epsilon(1e-15));  // (.5,0,.25,.25) vs 1/4
+    CHECK_THROWS_AS(kl_divergence(hp, other), error);
     CHECK_THROWS_AS(kl_divergence(std::vector<double>{1, 1}, std::vector<double>{1}), error);
     CHECK_THROWS_AS(kl_divergence(std::vector<double>{}, std::vector<double>{}), error);
     CHECK_THROWS_AS(kl_divergence(std::vector<double>{0, 0}, std::vector<double>{1, 1}), error);

@@ -27,6 +27,7 @@
 #include "qnum/cpu.hpp"
 #include "qnum/detail/strided_loops.hpp"
 #include "qnum/error.hpp"
+#include "qnum/histogram.hpp"
 #include "qnum/kernels/metrics/avx512.hpp"
 #include "qnum/kernels/metrics/scalar.hpp"
 #include "qnum/qparams.hpp"
@@ -358,6 +359,15 @@ inline double kl_divergence(const double* p, const double* q, std::size_t n, dou
 inline double kl_divergence(const std::vector<double>& p, const std::vector<double>& q, double epsilon = 0.0) {
     detail::require(p.size() == q.size(), "kl_divergence: histograms have different numbers of bins");
     return kl_divergence(p.data(), q.data(), p.size(), epsilon);
+}
+
+/// kl_divergence() of two qnum histograms over the same grid (same bins, range and mode — e.g. both fixed-range
+/// over a common [lo, hi], one fed the float tensor and one the quantized). Throws qnum::error for different grids
+/// or an empty histogram.
+inline double kl_divergence(const histogram& p, const histogram& q, double epsilon = 0.0) {
+    detail::require(p.bins() == q.bins() && p.lo() == q.lo() && p.hi() == q.hi() && p.mode() == q.mode(),
+                    "kl_divergence: histograms have different grids");
+    return kl_divergence(p.counts(), q.counts(), epsilon);
 }
 
 }  // namespace qnum
