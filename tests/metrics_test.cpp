@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -308,6 +309,43 @@ TEST_CASE("metrics: dequantized codes") {
                                            {1, static_cast<std::ptrdiff_t>(cols)});
         check_identical(compare_dequantized(xt, qt, pt), compare(xt, dt));
     }
+}
+
+TEST_CASE("metrics: per-channel comparisons equal comparisons of the slices") {
+    const std::ptrdiff_t d0 = 5, d1 = 7, d2 = 300;
+    const auto r = normal(static_cast<std::size_t>(d0 * d1 * d2), 41), t = normal(r.size(), 42);
+    const strided_view<const float> rv(r.data(), {d0, d1, d2}), tv(t.data(), {d0, d1, d2});
+    for (std::size_t axis = 0; axis < 3; ++axis) {
+        CAPTURE(axis);
+        const auto per = compare_per_channel(rv, tv, axis);
+        REQUIRE(per.size() == static_cast<std::size_t>(rv.extent(axis)));
+        for (std::size_t c = 0; c < per.size(); ++c) {
+            // The slice at index c along `axis`, as a rank-2 strided view.
+            dims shape{}, rs{};
+            std::size_t k = 0;
+            for (std::size_t d = 0; d < 3; ++d)
+                if (d != axis) shape[k] = rv.extent(d), rs[k] = rv.stride(d), ++k;
+            const std::ptrdiff_t base = static_cast<std::ptrdiff_t>(c) * rv.stride(axis);
+            const strided_view<const float> rc(r.data() + base, 2, shape, rs), tc(t.data() + base, 2, shape, rs);
+            check_identical(per[c], compare(rc, tc));
+        }
+    }
+    CHECK_THROWS_AS(compare_per_channel(rv, tv, 3), error);
+    CHECK_THROWS_AS(compare_per_channel(rv, strided_view<const float>(t.data(), {d0, d2, d1}), 0), error);
+}
+
+TEST_CASE("metrics: edge values (huge, subnormal, signed zeros) on every level") {
+    std::vector<float> r = normal(3000, 51), t = normal(3000, 52);
+    const float edges[] = {FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN, 1e-45f, -1e-45f, 0.0f, -0.0f, 1e30f, -1e30f};
+    for (std::size_t i = 0; i < r.size(); i += 7) r[i] = edges[(i / 7) % 10];
+    for (std::size_t i = 3; i < t.size(); i += 11) t[i] = edges[(i / 11) % 10];
+    r[1] = FLT_MAX, t[1] = -FLT_MAX;  // the largest possible error, exact in double
+    const strided_view<const float> rv(r.data(), r.size()), tv(t.data(), t.size());
+    check_all_levels(rv, tv);
+    const comparison c = compare(rv, tv);
+    CHECK(c.count == r.size());
+    CHECK(std::isfinite(c.sum_error_sq));
+    CHECK(c.max_abs_error() == 2.0 * static_cast<double>(FLT_MAX));
 }
 
 TEST_CASE("metrics: merging batches") {

@@ -238,6 +238,41 @@ inline comparison compare(strided_view<const float> reference, strided_view<cons
     return detail::compare_finish(s);
 }
 
+/// One comparison per index along `axis` (e.g. per output channel of a weight, or per channel of an activation):
+/// result[c] equals compare() of the slices at index c (same elements, same order, bit for bit). Throws
+/// qnum::error for different shapes or an axis outside the views.
+inline std::vector<comparison> compare_per_channel(strided_view<const float> reference, strided_view<const float> test,
+                                                   std::size_t axis) {
+    detail::require(reference.same_shape(test), "compare_per_channel: reference and test have different shapes");
+    detail::require(axis < reference.rank(), "compare_per_channel: axis out of range for the views");
+    std::vector<detail::compare_state> states(static_cast<std::size_t>(reference.extent(axis)));
+    if (!reference.empty()) {
+        std::size_t keep = axis;
+        const auto [a, b] = detail::coalesce(keep, reference, test);
+        const std::size_t last = a.rank() - 1;
+        const auto n = static_cast<std::size_t>(a.extent(last));
+        const std::ptrdiff_t as = a.stride(last), bs = b.stride(last);
+        detail::for_each_run(
+            [&](const dims& index, const auto& off, std::uint64_t) {
+                if (keep == last) {  // the run crosses the channels: one element each
+                    for (std::size_t j = 0; j < n; ++j) {
+                        const auto p = static_cast<std::ptrdiff_t>(j);
+                        detail::compare_run(states[j], a.data() + off[0] + p * as, as, b.data() + off[1] + p * bs, bs,
+                                            1);
+                    }
+                } else {
+                    detail::compare_run(states[static_cast<std::size_t>(index[keep])], a.data() + off[0], as,
+                                        b.data() + off[1], bs, n);
+                }
+            },
+            a, b);
+    }
+    std::vector<comparison> out;
+    out.reserve(states.size());
+    for (auto& st : states) out.push_back(detail::compare_finish(st));
+    return out;
+}
+
 /// compare() of two contiguous arrays of n floats.
 inline comparison compare(const float* reference, const float* test, std::size_t n) {
     return compare(strided_view<const float>(reference, n), strided_view<const float>(test, n));
