@@ -2,8 +2,9 @@
 // outputs of a layer): cosine similarity, MSE / RMSE, SNR and SQNR in dB, mean and max absolute error, max relative
 // error, max error in quantization steps, and the KL divergence of two histograms.
 //
-// compare() reads both tensors once and returns a `comparison` holding every statistic; the one-metric functions are
-// conveniences over it. Sums are kept in double with a fixed blocked + pairwise order (kernels/metrics/scalar.hpp),
+// compare() reads both tensors once and returns a `comparison` holding every statistic (compare_per_channel(): one per
+// index along an axis; compare_dequantized(): integer codes against float); the one-metric functions are conveniences
+// over it. Sums are kept in double with a fixed blocked + pairwise order (kernels/metrics/scalar.hpp),
 // so results are deterministic, independent of the ISA (the SIMD kernel equals the scalar reference bit for bit) and
 // accurate to ~1e-13 relative for any size. Conventions for degenerate inputs:
 //   * NaN and +-inf: a pair where either side is non-finite is excluded from every statistic and counted
