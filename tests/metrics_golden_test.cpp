@@ -141,6 +141,34 @@ TEST_CASE("golden: LSQ / LSQ+ forward and gradients (PyTorch autograd)") {
     }
 }
 
+TEST_CASE("golden: PyTorch's learnable fake quantization (torch._fake_quantize_learnable_per_tensor_affine)") {
+    const auto recs = records("learnable");
+    REQUIRE(recs.size() == 3);
+    for (auto r : recs) {
+        const std::string name = r.next();
+        CAPTURE(name);
+        qrange range{std::stoi(r.next()), 0};
+        range.max = std::stoi(r.next());
+        const float scale = r.floats().at(0);
+        const auto zp = static_cast<std::int32_t>(std::stoi(r.next()));
+        const double g = r.number();  // the float32 grad_factor PyTorch used
+        const auto x = r.floats(), dy = r.floats(), y_ref = r.floats(), dx_ref = r.floats();
+        const double ds_ref = r.number(), dz_ref = r.number();
+        std::vector<float> y(x.size()), dx(x.size());
+        learnable_fake_quant_forward(x.data(), y.data(), x.size(), scale, zp, range);
+        for (std::size_t i = 0; i < x.size(); ++i) CHECK(y[i] == y_ref[i]);
+        const fake_quant_gradients got =
+            learnable_fake_quant_backward(x.data(), dy.data(), dx.data(), x.size(), scale, zp, range, g);
+        for (std::size_t i = 0; i < x.size(); ++i) CHECK(dx[i] == dx_ref[i]);
+        double mag = 0.0;
+        for (float v : dy) mag += std::fabs(v);
+        const double tol = 1e-5 * mag * g * (range.max - range.min);  // PyTorch sums float32 terms
+        CHECK(close(got.scale, ds_ref, 0.0, tol));
+        CHECK(close(got.zero_point, dz_ref, 0.0, 1e-5 * mag * g * scale));
+        CHECK(dz_ref != 0.0);  // every record clips some values
+    }
+}
+
 TEST_CASE("golden: PACT forward and gradients (PyTorch autograd)") {
     const auto recs = records("pact");
     REQUIRE(recs.size() == 2);

@@ -78,6 +78,21 @@ TEST_CASE("qat: fake-quant forward and STE masks by hand") {
     CHECK(lsq_grad_scale(100, 127) == doctest::Approx(1.0 / std::sqrt(12700.0)));
 }
 
+TEST_CASE("qat: PyTorch's learnable fake quantization by hand") {
+    const std::vector<float> x{0.2f, 0.25f, 1.0f, 5.0f, -5.0f}, dy(5, 1.0f);
+    // x / 0.5 = 0.4, 0.5, 2, 10, -10 -> round (half to even) 0, 0, 2, 10, -10 -> + zp 1 -> clamp to [-4, 3]
+    std::vector<float> y(5), dx(5);
+    learnable_fake_quant_forward(x.data(), y.data(), 5, 0.5f, 1, {-4, 3});
+    CHECK(y == std::vector<float>{0.0f, 0.0f, 1.0f, 1.0f, -2.5f});
+    const fake_quant_gradients g =
+        learnable_fake_quant_backward(x.data(), dy.data(), dx.data(), 5, 0.5f, 1, {-4, 3}, 1.0);
+    CHECK(dx == std::vector<float>{1, 1, 1, 0, 0});
+    CHECK(g.scale == doctest::Approx(-0.4 - 0.5 + 0.0 + (3 - 1) + (-4 - 1)).epsilon(1e-7));  // (y - x) / s inside
+    CHECK(g.zero_point == -1.0);                                                             // -s per clipped value
+    CHECK(learnable_fake_quant_backward(x.data(), dy.data(), nullptr, 5, 0.5f, 1, {-4, 3}, 0.25).zero_point == -0.25);
+    CHECK_THROWS_AS(learnable_fake_quant_forward(x.data(), y.data(), 5, 0.5f, 9, {-4, 3}), error);
+}
+
 TEST_CASE("qat: LSQ and LSQ+ gradients match finite differences of the STE surrogate") {
     for (int variant = 0; variant < 3; ++variant) {
         const fake_quant_params p = variant == 0   ? fake_quant_params{0.02f, 0.0f, {-128, 127}}  // LSQ int8

@@ -6,6 +6,8 @@
 // Notation: v = (x - offset) / scale (float division), c = clamp(v, qmin, qmax), q = round_half_to_even(c),
 // forward y = q * scale + offset, each operation rounded to float like PyTorch's tensor ops (no fused multiply-add).
 // "In range" means qmin <= v <= qmax (inclusive, as torch.clamp's gradient); outside, the STE passes no gradient to x.
+// learnable_fake_quant_*() are PyTorch's own learnable fake quantization (scale and an integer zero point, the
+// in-range test on the rounded value), for parity with models trained by torch.ao.quantization.
 // Per-channel use: call the functions once per channel's contiguous slice with that channel's parameters.
 // Gradient sums are accumulated in double.
 #pragma once
@@ -101,6 +103,61 @@ inline lsq_gradients lsq_backward(const float* x, const float* dy, float* dx, st
         if (dx) dx[i] = v >= lo && v <= hi ? dy[i] : 0.0f;
     }
     return {ds * grad_scale, db * grad_scale};
+}
+
+/// Gradients of a loss with respect to a fake quantizer's scale and integer-grid zero point.
+struct fake_quant_gradients {
+    double scale = 0.0;       ///< dL/ds, times the gradient factor
+    double zero_point = 0.0;  ///< dL/dz, times the gradient factor
+};
+
+/// PyTorch's learnable fake quantization forward (torch._fake_quantize_learnable_per_tensor_affine, behind
+/// torch.ao.quantization's _LearnableFakeQuantize): with v = round_half_to_even(x * (1 / s)) + zero_point,
+/// y = (clamp(v, qmin, qmax) - zero_point) * s in float. Throws qnum::error for an invalid scale or a zero point
+/// outside the range (PyTorch rounds and clamps its float zero point first: pass the result).
+inline void learnable_fake_quant_forward(const float* x, float* y, std::size_t n, float scale, std::int32_t zero_point,
+                                         qrange range) {
+    detail::check({scale, 0.0f, range});
+    detail::require(range.contains(zero_point), "qat: zero point outside the range");
+    const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
+    const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        float v = round_half_to_even{}(detail::fp_barrier(x[i] * inv)) + z;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        y[i] = detail::fp_barrier(v - z) * scale;
+    }
+}
+
+/// Backward of learnable_fake_quant_forward(), PyTorch's formulas (the LSQ gradient in the zero-point
+/// parametrization): with v as above, inside qmin <= v <= qmax: dx = dy, ds += dy * (y - x) / s (float, as
+/// PyTorch: (y - x) * (1 / s)), dz += 0; outside: dx = 0, ds += dy * (qmin - z) or dy * (qmax - z), dz += -dy * s.
+/// Both sums are multiplied by `grad_factor` (LSQ's gradient scale, lsq_grad_scale()). NaN inputs contribute
+/// nothing (dx = 0). dx may be null. (PyTorch 1.13's backward reads a negative zero point z as int(z + 0.5), one
+/// step off its forward's round(z), which shifts its mask; qnum uses the forward's zero point throughout.)
+inline fake_quant_gradients learnable_fake_quant_backward(const float* x, const float* dy, float* dx, std::size_t n,
+                                                          float scale, std::int32_t zero_point, qrange range,
+                                                          double grad_factor) {
+    detail::check({scale, 0.0f, range});
+    detail::require(range.contains(zero_point), "qat: zero point outside the range");
+    detail::require(std::isfinite(grad_factor), "qat: gradient factor must be finite");
+    const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
+    const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
+    double ds = 0.0, dz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = round_half_to_even{}(detail::fp_barrier(x[i] * inv)) + z;
+        const double g = dy[i];
+        const bool inside = v >= lo && v <= hi;
+        if (inside) {
+            const float y = detail::fp_barrier(v - z) * scale;
+            ds += g * static_cast<double>(detail::fp_barrier(y - x[i]) * inv);
+        } else if (v < lo) {
+            ds += g * (static_cast<double>(range.min) - zero_point), dz -= g * scale;
+        } else if (v > hi) {
+            ds += g * (static_cast<double>(range.max) - zero_point), dz -= g * scale;
+        }
+        if (dx) dx[i] = inside ? dy[i] : 0.0f;
+    }
+    return {ds * grad_factor, dz * grad_factor};
 }
 
 /// PACT forward (Choi et al. 2018): y = clamp(x, 0, alpha), quantized to `bits` unsigned levels over [0, alpha]:
