@@ -5,8 +5,8 @@
 // compare() reads both tensors once and returns a `comparison` holding every statistic (compare_per_channel(): one per
 // index along an axis; compare_dequantized(): integer codes against float); the one-metric functions are conveniences
 // over it. Sums are kept in double with a fixed blocked + pairwise order (kernels/metrics/scalar.hpp),
-// so results are deterministic, independent of the ISA (the SIMD kernel equals the scalar reference bit for bit) and
-// accurate to ~1e-13 relative for any size. Conventions for degenerate inputs:
+// so results are deterministic, independent of the ISA (the SIMD kernels equal the scalar reference bit for bit) and
+// each sum is within ~1e-13 of the sum of its terms' magnitudes, for any size. Conventions for degenerate inputs:
 //   * NaN and +-inf: a pair where either side is non-finite is excluded from every statistic and counted
 //     (nan_reference, nan_test, inf_reference, inf_test, skipped); nothing NaN leaks into the results.
 //   * no valid pairs (empty tensors, or all skipped): every error is 0, cosine is 1, SNR and SQNR are +inf.
