@@ -230,3 +230,43 @@ TEST_CASE("golden: BN folding (torch.nn.utils.fusion, layer + BatchNorm in eval 
             }
     }
 }
+
+TEST_CASE("golden: fold then freeze, before the freeze (Linear + BatchNorm1d in training mode)") {
+    const auto recs = records("bntrain");
+    REQUIRE(recs.size() == 1);
+    auto r = recs[0];
+    const std::string name = r.next();
+    const std::size_t out = std::stoul(r.next()), k = std::stoul(r.next());
+    const float eps = r.floats().at(0);
+    const auto w = r.floats(), b = r.floats(), gamma = r.floats(), beta = r.floats(), rmean = r.floats(),
+               rvar = r.floats();
+    const std::size_t batch = std::stoul(r.next());
+    const auto x = r.floats(), y_ref = r.floats();
+    // Batch statistics of the layer output z = W x + b (biased variance).
+    std::vector<double> z(batch * out);
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t c = 0; c < out; ++c) {
+            double acc = b[c];
+            for (std::size_t j = 0; j < k; ++j) acc += static_cast<double>(w[c * k + j]) * x[n * k + j];
+            z[n * out + c] = acc;
+        }
+    std::vector<float> bmean(out), bvar(out);
+    for (std::size_t c = 0; c < out; ++c) {
+        double s = 0.0, s2 = 0.0;
+        for (std::size_t n = 0; n < batch; ++n) s += z[n * out + c];
+        const double m = s / static_cast<double>(batch);
+        for (std::size_t n = 0; n < batch; ++n) s2 += (z[n * out + c] - m) * (z[n * out + c] - m);
+        bmean[c] = static_cast<float>(m), bvar[c] = static_cast<float>(s2 / static_cast<double>(batch));
+    }
+    // Weights folded with the running variance (no bias: it cancels against the batch mean), output corrected.
+    std::vector<float> fw(w.size());
+    fold_batchnorm(w.data(), fw.data(), out, k, nullptr, {gamma.data(), beta.data(), rmean.data(), rvar.data(), eps});
+    const auto corr = bn_correction(rvar.data(), bvar.data(), out, eps);
+    const auto bias = fold_bias(b.data(), {gamma.data(), beta.data(), bmean.data(), bvar.data(), eps}, out);
+    for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t c = 0; c < out; ++c) {
+            double acc = 0.0;
+            for (std::size_t j = 0; j < k; ++j) acc += static_cast<double>(fw[c * k + j]) * x[n * k + j];
+            CHECK(close(acc * corr[c] + bias[c], y_ref[n * out + c], 1e-5, 1e-5));
+        }
+}

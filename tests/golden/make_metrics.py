@@ -12,7 +12,8 @@ Sources (Debian python3-torch 1.13, python3-numpy):
   pact      PyTorch autograd of PACT (Choi et al. 2018): y = 0.5 (|x| - |x - a| + a), quantized with the STE.
   dorefa    DoReFa-Net's weight transform (Zhou et al. 2016) in float32 torch ops.
   bnfold    torch.nn.utils.fusion.fuse_conv_bn_weights / fuse_linear_bn_weights, and Conv2d/Linear followed by
-            BatchNorm in eval mode against the folded layer.
+            BatchNorm in eval mode against the folded layer; Linear + BatchNorm1d in training mode for the
+            fold-then-freeze correction.
 
 Run:  /usr/bin/python3 tests/golden/make_metrics.py   (writes tests/golden/metrics.txt next to this script)
 
@@ -30,6 +31,8 @@ float64 printed with 17 significant digits):
   bnfold <name> <out> <k> <eps f> <n> <w f...> <n> <b f...> <n> <gamma f...> <n> <beta f...> <n> <mean f...>
       <n> <var f...> <n> <fused_w f...> <n> <fused_b f...> <batch> <n> <x f...> <n> <y f...>
       layer: x [batch, k] -> y [batch, out] (linear), or a conv flattened by the script into im2col form (see below)
+  bntrain <name> <out> <k> <eps f> <n> <w f...> <n> <b f...> <n> <gamma f...> <n> <beta f...> <n> <running mean f...>
+      <n> <running var f...> <batch> <n> <x f...> <n> <y f...>      (Linear + BatchNorm1d in training mode)
 """
 import math
 import os
@@ -254,6 +257,18 @@ yrows = y[0].reshape(4, 9).t().contiguous()  # [9, 4]
 lines.append(f"bnfold conv_nobias 4 27 {fhex([eps])} {fhex(conv.weight.detach())} {fhex(torch.zeros(4))} "
              f"{fhex(p[0])} {fhex(p[1])} {fhex(p[2])} {fhex(p[3])} {fhex(fw.detach())} {fhex(fb.detach())} "
              f"9 {fhex(cols)} {fhex(yrows)}")
+
+# Fold then freeze, before the freeze: Linear [out=6, in=10] + BatchNorm1d in *training* mode (batch statistics) on a
+# batch of 32; the C++ test rebuilds the output from weights folded with the running variance, the correction
+# sigma_running / sigma_batch and the bias from the batch statistics (biased variance, as BN normalizes with).
+lin = torch.nn.Linear(10, 6)
+p = bn_params(6)
+bn = bn_module(torch.nn.BatchNorm1d, 6, eps, p).train()
+xin = torch.from_numpy(rng.normal(0, 1, (32, 10)).astype(np.float32))
+with torch.no_grad():
+    y = bn(lin(xin))
+lines.append(f"bntrain linear 6 10 {fhex([eps])} {fhex(lin.weight.detach())} {fhex(lin.bias.detach())} "
+             f"{fhex(p[0])} {fhex(p[1])} {fhex(p[2])} {fhex(p[3])} 32 {fhex(xin)} {fhex(y)}")
 
 with open(OUT, "w") as f:
     f.write("\n".join(lines) + "\n")
