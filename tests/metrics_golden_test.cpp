@@ -270,3 +270,20 @@ TEST_CASE("golden: fold then freeze, before the freeze (Linear + BatchNorm1d in 
             CHECK(close(acc * corr[c] + bias[c], y_ref[n * out + c], 1e-5, 1e-5));
         }
 }
+
+TEST_CASE("golden: BN folding into a transposed convolution (fuse_conv_bn_weights, transpose=True)") {
+    const auto recs = records("bnfoldt");
+    REQUIRE(recs.size() == 1);
+    auto r = recs[0];
+    const std::string name = r.next();
+    const std::size_t in = std::stoul(r.next()), out = std::stoul(r.next()), k = std::stoul(r.next());
+    const float eps = r.floats().at(0);
+    const auto w = r.floats(), b = r.floats(), gamma = r.floats(), beta = r.floats(), mean = r.floats(),
+               var = r.floats(), fw_ref = r.floats(), fb_ref = r.floats();
+    REQUIRE(w.size() == in * out * k);
+    std::vector<float> fw(w.size());
+    const auto fb = fold_batchnorm_transposed(w.data(), fw.data(), in, out, k, b.data(),
+                                              {gamma.data(), beta.data(), mean.data(), var.data(), eps});
+    for (std::size_t i = 0; i < w.size(); ++i) CHECK(close(fw[i], fw_ref[i], 1e-6, 1e-7));
+    for (std::size_t c = 0; c < out; ++c) CHECK(close(fb[c], fb_ref[c], 1e-6, 1e-6));
+}

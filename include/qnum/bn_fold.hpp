@@ -83,6 +83,23 @@ inline std::vector<float> fold_batchnorm(const float* weights, float* weights_ou
     return fold_bias(bias, bn, channels);
 }
 
+/// fold_batchnorm() for a transposed convolution, whose weights are [in_channels, channels, k] (output channel on axis
+/// 1, PyTorch's ConvTranspose layout with groups = 1; k = kernel elements): W'[i, c, :] = W[i, c, :] * f_c.
+inline std::vector<float> fold_batchnorm_transposed(const float* weights, float* weights_out, std::size_t in_channels,
+                                                    std::size_t channels, std::size_t k, const float* bias,
+                                                    const batchnorm_params& bn) {
+    detail::check_bn(bn, channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double f = detail::bn_factor(bn, c);
+        for (std::size_t i = 0; i < in_channels; ++i)
+            for (std::size_t j = 0; j < k; ++j) {
+                const std::size_t at = (i * channels + c) * k + j;
+                weights_out[at] = static_cast<float>(static_cast<double>(weights[at]) * f);
+            }
+    }
+    return fold_bias(bias, bn, channels);
+}
+
 /// Correction factors sigma_running / sigma_batch = sqrt(running_var + eps) / sqrt(batch_var + eps) per channel,
 /// applied to the output of a layer whose weights were folded with the running variance while BN still trains
 /// (fold then freeze, before the freeze). Throws qnum::error if a variance + eps is not > 0.

@@ -31,6 +31,8 @@ float64 printed with 17 significant digits):
   bnfold <name> <out> <k> <eps f> <n> <w f...> <n> <b f...> <n> <gamma f...> <n> <beta f...> <n> <mean f...>
       <n> <var f...> <n> <fused_w f...> <n> <fused_b f...> <batch> <n> <x f...> <n> <y f...>
       layer: x [batch, k] -> y [batch, out] (linear), or a conv flattened by the script into im2col form (see below)
+  bnfoldt <name> <in> <out> <k> <eps f> <n> <w f...> <n> <b f...> <n> <gamma f...> <n> <beta f...> <n> <mean f...>
+      <n> <var f...> <n> <fused_w f...> <n> <fused_b f...>          (ConvTranspose2d weights [in, out, kh, kw])
   bntrain <name> <out> <k> <eps f> <n> <w f...> <n> <b f...> <n> <gamma f...> <n> <beta f...> <n> <running mean f...>
       <n> <running var f...> <batch> <n> <x f...> <n> <y f...>      (Linear + BatchNorm1d in training mode)
 """
@@ -257,6 +259,14 @@ yrows = y[0].reshape(4, 9).t().contiguous()  # [9, 4]
 lines.append(f"bnfold conv_nobias 4 27 {fhex([eps])} {fhex(conv.weight.detach())} {fhex(torch.zeros(4))} "
              f"{fhex(p[0])} {fhex(p[1])} {fhex(p[2])} {fhex(p[3])} {fhex(fw.detach())} {fhex(fb.detach())} "
              f"9 {fhex(cols)} {fhex(yrows)}")
+
+# ConvTranspose2d [in=3, out=5, 2x2] + BatchNorm2d: torch's fused weights (transpose=True) only.
+convt = torch.nn.ConvTranspose2d(3, 5, 2)
+p = bn_params(5)
+with torch.no_grad():
+    fw, fb = fuse_conv_bn_weights(convt.weight, convt.bias, p[2], p[3], eps, p[0], p[1], transpose=True)
+lines.append(f"bnfoldt convT 3 5 4 {fhex([eps])} {fhex(convt.weight.detach())} {fhex(convt.bias.detach())} "
+             f"{fhex(p[0])} {fhex(p[1])} {fhex(p[2])} {fhex(p[3])} {fhex(fw.detach())} {fhex(fb.detach())}")
 
 # Fold then freeze, before the freeze: Linear [out=6, in=10] + BatchNorm1d in *training* mode (batch statistics) on a
 # batch of 32; the C++ test rebuilds the output from weights folded with the running variance, the correction
