@@ -1,7 +1,9 @@
 // qnum — quantization-aware-training math as plain functions on float arrays: the fake-quantization forward pass
 // with a float scale and offset, the straight-through estimator (STE) backward, LSQ / LSQ+ gradients for the scale
 // and offset, PACT's clipping-level gradient and DoReFa's weight transform. No autograd: each backward function
-// returns exactly what PyTorch's autograd computes for the published formula (tests/golden/make_metrics.py checks it).
+// returns what PyTorch's autograd computes for the published formula, up to the rounding of PyTorch's float32 sums
+// (tests/golden/make_metrics.py records autograd's results; the fake-quant, LSQ and PACT forward values match bit for
+// bit).
 //
 // Notation: v = (x - offset) / scale (float division), c = clamp(v, qmin, qmax), q = round_half_to_even(c),
 // forward y = q * scale + offset, each operation rounded to float like PyTorch's tensor ops (no fused multiply-add).
@@ -32,7 +34,7 @@ struct fake_quant_params {
 
 namespace detail {
 
-inline void check(const fake_quant_params& p) {
+inline void check_fake_quant(const fake_quant_params& p) {
     detail::require(std::isfinite(p.scale) && p.scale > 0.0f, "qat: scale must be finite and > 0");
     detail::require(std::isfinite(p.offset), "qat: offset must be finite");
     detail::require(p.range.min < p.range.max, "qat: empty range");
@@ -45,7 +47,7 @@ inline float qat_v(float x, const fake_quant_params& p) noexcept { return (x - p
 /// Forward pass of fake quantization: y = round(clamp((x - offset) / scale, qmin, qmax)) * scale + offset, rounding
 /// half to even (torch.round). n elements; in-place (x == y) allowed. Throws qnum::error for invalid parameters.
 inline void fake_quant_forward(const float* x, float* y, std::size_t n, const fake_quant_params& p) {
-    detail::check(p);
+    detail::check_fake_quant(p);
     const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
     for (std::size_t i = 0; i < n; ++i) {
         float c = detail::qat_v(x[i], p);
@@ -58,7 +60,7 @@ inline void fake_quant_forward(const float* x, float* y, std::size_t n, const fa
 /// everywhere (plain STE, `clip_mask` false). In-place (dy == dx) allowed.
 inline void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
                          bool clip_mask = true) {
-    detail::check(p);
+    detail::check_fake_quant(p);
     const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
     for (std::size_t i = 0; i < n; ++i) {
         const float v = detail::qat_v(x[i], p);
@@ -86,7 +88,7 @@ struct lsq_gradients {
 /// g = grad_scale (lsq_grad_scale(), or 1 for the raw gradient). dx may be null when only the parameters learn.
 inline lsq_gradients lsq_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
                                   double grad_scale) {
-    detail::check(p);
+    detail::check_fake_quant(p);
     detail::require(std::isfinite(grad_scale), "lsq_backward: gradient scale must be finite");
     const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
     double ds = 0.0, db = 0.0;
@@ -117,7 +119,7 @@ struct fake_quant_gradients {
 /// outside the range (PyTorch rounds and clamps its float zero point first: pass the result).
 inline void learnable_fake_quant_forward(const float* x, float* y, std::size_t n, float scale, std::int32_t zero_point,
                                          qrange range) {
-    detail::check({scale, 0.0f, range});
+    detail::check_fake_quant({scale, 0.0f, range});
     detail::require(range.contains(zero_point), "qat: zero point outside the range");
     const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
     const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
@@ -137,7 +139,7 @@ inline void learnable_fake_quant_forward(const float* x, float* y, std::size_t n
 inline fake_quant_gradients learnable_fake_quant_backward(const float* x, const float* dy, float* dx, std::size_t n,
                                                           float scale, std::int32_t zero_point, qrange range,
                                                           double grad_factor) {
-    detail::check({scale, 0.0f, range});
+    detail::check_fake_quant({scale, 0.0f, range});
     detail::require(range.contains(zero_point), "qat: zero point outside the range");
     detail::require(std::isfinite(grad_factor), "qat: gradient factor must be finite");
     const float inv = 1.0f / scale, z = static_cast<float>(zero_point);

@@ -50,11 +50,11 @@ struct precision_plan {
 namespace detail {
 
 inline bool better_than(double a, double b, better dir) noexcept { return dir == better::higher ? a > b : a < b; }
-inline bool meets(double value, double target, better dir) noexcept {
+inline bool meets_target(double value, double target, better dir) noexcept {
     return dir == better::higher ? value >= target : value <= target;
 }
 
-inline void check_layers(const std::vector<layer_metric>& layers) {
+inline void check_layer_metrics(const std::vector<layer_metric>& layers) {
     detail::require(!layers.empty(), "sensitivity: no layers given");
     for (const auto& l : layers)
         detail::require(!std::isnan(l.low) && !std::isnan(l.high), "sensitivity: a layer metric is NaN");
@@ -80,7 +80,7 @@ inline double aggregate_of(const std::vector<layer_metric>& layers, const std::v
 /// Indices of the layers, most sensitive first: worst low-precision metric first (ties: larger gain from raising,
 /// then lower index). Throws qnum::error for no layers or a NaN metric.
 inline std::vector<std::size_t> rank_by_sensitivity(const std::vector<layer_metric>& layers, better dir) {
-    detail::check_layers(layers);
+    detail::check_layer_metrics(layers);
     std::vector<std::size_t> order(layers.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -111,21 +111,22 @@ inline precision_plan plan_precision(const std::vector<layer_metric>& layers, do
     const auto improves = [&](std::size_t i) { return detail::better_than(layers[i].high, layers[i].low, dir); };
     if (agg == aggregate::worst) {
         for (std::size_t i : plan.ranking)
-            if (!detail::meets(layers[i].low, target, dir) && improves(i)) raised[i] = 1, plan.raise.push_back(i);
+            if (!detail::meets_target(layers[i].low, target, dir) && improves(i))
+                raised[i] = 1, plan.raise.push_back(i);
     } else {
         std::vector<std::size_t> by_gain = plan.ranking;
         std::stable_sort(by_gain.begin(), by_gain.end(), [&](std::size_t a, std::size_t b) {
             return std::fabs(layers[a].high - layers[a].low) > std::fabs(layers[b].high - layers[b].low);
         });
         for (std::size_t i : by_gain) {
-            if (detail::meets(detail::aggregate_of(layers, raised, agg, dir), target, dir)) break;
+            if (detail::meets_target(detail::aggregate_of(layers, raised, agg, dir), target, dir)) break;
             if (!improves(i)) continue;
             raised[i] = 1;
             plan.raise.push_back(i);
         }
     }
     plan.achieved = detail::aggregate_of(layers, raised, agg, dir);
-    plan.met = detail::meets(plan.achieved, target, dir);
+    plan.met = detail::meets_target(plan.achieved, target, dir);
     return plan;
 }
 
