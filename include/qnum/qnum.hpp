@@ -2,6 +2,7 @@
 // what single_include/qnum/qnum.hpp is generated from.
 #pragma once
 
+#include "qnum/bn_fold.hpp"
 #include "qnum/choose_qparams.hpp"
 #include "qnum/cpu.hpp"
 #include "qnum/error.hpp"
@@ -14,6 +15,7 @@
 #include "qnum/lut_functions.hpp"
 #include "qnum/lut_int16.hpp"
 #include "qnum/lut_segmented.hpp"
+#include "qnum/metrics.hpp"
 #include "qnum/observer_fixed.hpp"
 #include "qnum/observer_histogram.hpp"
 #include "qnum/observer_minmax.hpp"
@@ -21,8 +23,10 @@
 #include "qnum/observer_moving_average.hpp"
 #include "qnum/observer_mse.hpp"
 #include "qnum/packing.hpp"
+#include "qnum/qat.hpp"
 #include "qnum/qparams.hpp"
 #include "qnum/quantize.hpp"
 #include "qnum/requantize.hpp"
 #include "qnum/rounding.hpp"
+#include "qnum/sensitivity.hpp"
 #include "qnum/view.hpp"
