@@ -5,20 +5,27 @@
 // qnum — every public header. Prefer including only the concepts you use; this umbrella is for quick starts and is
 // what single_include/qnum/qnum.hpp is generated from.
 
-// ---- begin qnum/choose_qparams.hpp ----
-// qnum — choosing (scale, zero_point) from an observed float range [min, max].
+// ---- begin qnum/bn_fold.hpp ----
+// qnum — folding batch normalization into the preceding convolution or linear layer, per output channel.
 //
-// The arithmetic follows PyTorch's observers (torch.ao.quantization, _calculate_qparams) operation for operation in
-// float32, so a range observed by qnum and by PyTorch gives bit-identical parameters:
-//   affine:    scale = (max(max,0) - min(min,0)) / (qmax - qmin);  scale = max(scale, eps)
-//              zero_point = clamp(qmin - round_half_to_even(min(min,0) / scale), qmin, qmax)
-//   symmetric: scale = max(-min(min,0), max(max,0)) / ((qmax - qmin) / 2);  scale = max(scale, eps)
-//              zero_point = 0 (signed) or (qmin + qmax + 1) / 2 (unsigned, 128 for uint8)
-// The range is first widened to contain 0, so real 0 is always exactly representable as the integer zero point.
+// A layer z = W x + b (W: [out_channels, K] row-major, K = in_channels * kernel elements for a convolution in OIHW
+// layout) followed by BN y = gamma (z - mean) / sqrt(var + eps) + beta equals the folded layer
+//     W' = W * f,   b' = beta + (b - mean) * f,   f = gamma / sqrt(var + eps)   (per output channel).
+// Folding happens in double and rounds once to float.
+//
+// Quantization-aware training variants (Krishnamoorthi 2018, sec. 3.2; MQBench's BN-folding strategies):
+//   * fold with running stats: fold_batchnorm() with the running mean / variance throughout; BN statistics are not
+//     updated (MQBench's simplest strategy; also what deployment does).
+//   * fold then freeze: while BN statistics still train, the weights are folded with the *running* variance (so the
+//     fake-quantized weights are stable), the convolution output is multiplied by the correction
+//     sigma_running / sigma_batch (bn_correction()), and the bias uses the batch statistics (fold_bias() with
+//     batch mean and variance); after the freeze step the correction is 1 and everything uses running statistics,
+//     which is fold_batchnorm() with running stats. Both stages give the same outputs as conv followed by BN in
+//     training (batch stats) or eval (running stats) mode.
 
-#include <cfloat>
 #include <cmath>
-#include <cstdint>
+#include <cstddef>
+#include <vector>
 
 // ---- begin qnum/error.hpp ----
 // qnum — error reporting: the exception type, runtime checks and debug-build preconditions.
@@ -73,6 +80,119 @@ constexpr void require(bool condition, const char* message) {
 #endif
 
 // ---- end qnum/error.hpp ----
+
+namespace qnum {
+
+/// Batch-norm parameters, one entry per output channel (pointers to `channels` floats each).
+struct batchnorm_params {
+    const float* gamma = nullptr;  ///< scale (weight); null means 1
+    const float* beta = nullptr;   ///< shift (bias); null means 0
+    const float* mean = nullptr;   ///< running (or batch) mean
+    const float* var = nullptr;    ///< running (or batch) variance, >= 0
+    float eps = 1e-5f;
+};
+
+namespace detail {
+
+inline void check_bn(const batchnorm_params& bn, std::size_t channels) {
+    detail::require(bn.mean && bn.var, "bn_fold: mean and variance are required");
+    detail::require(bn.eps >= 0.0f && std::isfinite(bn.eps), "bn_fold: eps must be finite and >= 0");
+    for (std::size_t c = 0; c < channels; ++c)
+        detail::require(std::isfinite(bn.var[c]) && bn.var[c] + static_cast<double>(bn.eps) > 0.0,
+                        "bn_fold: var + eps must be finite and > 0");
+}
+
+inline double bn_factor(const batchnorm_params& bn, std::size_t c) noexcept {
+    const double g = bn.gamma ? bn.gamma[c] : 1.0;
+    return g / std::sqrt(static_cast<double>(bn.var[c]) + static_cast<double>(bn.eps));
+}
+
+}  // namespace detail
+
+/// Per-channel factors f_c = gamma_c / sqrt(var_c + eps) (double, rounded to float). Throws qnum::error for a
+/// missing mean/variance or var + eps <= 0.
+inline std::vector<float> bn_fold_factors(const batchnorm_params& bn, std::size_t channels) {
+    detail::check_bn(bn, channels);
+    std::vector<float> f(channels);
+    for (std::size_t c = 0; c < channels; ++c) f[c] = static_cast<float>(detail::bn_factor(bn, c));
+    return f;
+}
+
+/// Folded bias b'_c = beta_c + (b_c - mean_c) * f_c for `channels` outputs; `bias` may be null (no bias).
+inline std::vector<float> fold_bias(const float* bias, const batchnorm_params& bn, std::size_t channels) {
+    detail::check_bn(bn, channels);
+    std::vector<float> out(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double b = bias ? bias[c] : 0.0, beta = bn.beta ? bn.beta[c] : 0.0;
+        out[c] = static_cast<float>(beta + (b - static_cast<double>(bn.mean[c])) * detail::bn_factor(bn, c));
+    }
+    return out;
+}
+
+/// Folds BN into weights [channels, k] (row-major, output channel first) and bias: writes W' to `weights_out` and
+/// returns b'. `weights_out` may equal `weights` (in place); `bias` may be null.
+inline std::vector<float> fold_batchnorm(const float* weights, float* weights_out, std::size_t channels, std::size_t k,
+                                         const float* bias, const batchnorm_params& bn) {
+    detail::check_bn(bn, channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double f = detail::bn_factor(bn, c);
+        for (std::size_t j = 0; j < k; ++j)
+            weights_out[c * k + j] = static_cast<float>(static_cast<double>(weights[c * k + j]) * f);
+    }
+    return fold_bias(bias, bn, channels);
+}
+
+/// fold_batchnorm() for a transposed convolution, whose weights are [in_channels, channels, k] (output channel on axis
+/// 1, PyTorch's ConvTranspose layout with groups = 1; k = kernel elements): W'[i, c, :] = W[i, c, :] * f_c.
+inline std::vector<float> fold_batchnorm_transposed(const float* weights, float* weights_out, std::size_t in_channels,
+                                                    std::size_t channels, std::size_t k, const float* bias,
+                                                    const batchnorm_params& bn) {
+    detail::check_bn(bn, channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double f = detail::bn_factor(bn, c);
+        for (std::size_t i = 0; i < in_channels; ++i)
+            for (std::size_t j = 0; j < k; ++j) {
+                const std::size_t at = (i * channels + c) * k + j;
+                weights_out[at] = static_cast<float>(static_cast<double>(weights[at]) * f);
+            }
+    }
+    return fold_bias(bias, bn, channels);
+}
+
+/// Correction factors sigma_running / sigma_batch = sqrt(running_var + eps) / sqrt(batch_var + eps) per channel,
+/// applied to the output of a layer whose weights were folded with the running variance while BN still trains
+/// (fold then freeze, before the freeze). Throws qnum::error if a variance + eps is not > 0.
+inline std::vector<float> bn_correction(const float* running_var, const float* batch_var, std::size_t channels,
+                                        float eps) {
+    detail::require(running_var && batch_var, "bn_correction: variances are required");
+    std::vector<float> out(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double r = static_cast<double>(running_var[c]) + eps, b = static_cast<double>(batch_var[c]) + eps;
+        detail::require(r > 0.0 && b > 0.0 && std::isfinite(r) && std::isfinite(b),
+                        "bn_correction: var + eps must be finite and > 0");
+        out[c] = static_cast<float>(std::sqrt(r / b));
+    }
+    return out;
+}
+
+}  // namespace qnum
+
+// ---- end qnum/bn_fold.hpp ----
+// ---- begin qnum/choose_qparams.hpp ----
+// qnum — choosing (scale, zero_point) from an observed float range [min, max].
+//
+// The arithmetic follows PyTorch's observers (torch.ao.quantization, _calculate_qparams) operation for operation in
+// float32, so a range observed by qnum and by PyTorch gives bit-identical parameters:
+//   affine:    scale = (max(max,0) - min(min,0)) / (qmax - qmin);  scale = max(scale, eps)
+//              zero_point = clamp(qmin - round_half_to_even(min(min,0) / scale), qmin, qmax)
+//   symmetric: scale = max(-min(min,0), max(max,0)) / ((qmax - qmin) / 2);  scale = max(scale, eps)
+//              zero_point = 0 (signed) or (qmin + qmax + 1) / 2 (unsigned, 128 for uint8)
+// The range is first widened to contain 0, so real 0 is always exactly representable as the integer zero point.
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+
 // ---- begin qnum/format.hpp ----
 // qnum — integer formats: bit width (2..16), signedness, narrow range, and the storage type that holds one code.
 
@@ -3636,6 +3756,1114 @@ private:
 }  // namespace qnum
 
 // ---- end qnum/lut_segmented.hpp ----
+// ---- begin qnum/metrics.hpp ----
+// qnum — error metrics between a reference tensor and a test tensor (e.g. float vs fake-quantized or dequantized
+// outputs of a layer): cosine similarity, MSE / RMSE, SNR and SQNR in dB, mean and max absolute error, max relative
+// error, max error in quantization steps, and the KL divergence of two histograms.
+//
+// compare() reads both tensors once and returns a `comparison` holding every statistic (compare_per_channel(): one per
+// index along an axis; compare_dequantized(): integer codes against float); the one-metric functions are conveniences
+// over it. Sums are kept in double with a fixed blocked + pairwise order (kernels/metrics/scalar.hpp),
+// so results are deterministic, independent of the ISA (the SIMD kernels equal the scalar reference bit for bit) and
+// each sum is within ~1e-13 of the sum of its terms' magnitudes, for any size. Conventions for degenerate inputs:
+//   * NaN and +-inf: a pair where either side is non-finite is excluded from every statistic and counted
+//     (nan_reference, nan_test, inf_reference, inf_test, skipped); nothing NaN leaks into the results.
+//   * no valid pairs (empty tensors, or all skipped): every error is 0, cosine is 1, SNR and SQNR are +inf.
+//   * zero error (identical tensors, including all-zero ones): SNR and SQNR are +inf.
+//   * cosine of two zero vectors is 1 (identical); of a zero and a non-zero vector 0.
+//   * zero signal power with non-zero error: SQNR is -inf; SNR uses the reference's variance, so a constant
+//     reference (zero variance) also gives -inf.
+//   * relative error of an element is |t - r| / |r|: 0 when t == r, +inf when r == 0 != t.
+// Mismatched shapes throw qnum::error.
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+// ---- begin qnum/kernels/metrics/avx512.hpp ----
+// qnum — comparison kernel for AVX-512, compiled per function (QNUM_TARGET_AVX512) and picked at run time, so a
+// baseline or x86-64-v3 binary still runs it on CPUs that have it. One zmm register holds the 8 virtual lanes of a
+// sum, so the 6 sums, both maxima and the temporaries fit in registers. Same contract as kernels/metrics/xsimd.hpp:
+// equal to kernels/metrics/scalar.hpp bit for bit, and 0 (state untouched) for a segment with NaN or infinity.
+
+#include <cfloat>
+#include <cstddef>
+
+// ---- begin qnum/kernels/metrics/scalar.hpp ----
+// qnum — comparison kernel, scalar reference (the specification the SIMD kernel must equal bit for bit).
+//
+// A comparison reads pairs (r, t) of a reference and a test tensor in row-major order and keeps six sums in double:
+//     sum r,  sum r*r,  sum t*t,  sum r*t,  sum e*e,  sum |e|     with e = double(t) - double(r),
+// plus max |e| and max |e| / |r| (0 when e == 0, +inf when r == 0 != e). Products of two floats widened to double
+// are exact, so only e*e rounds; it is rounded before its addition (fp_barrier), so fused and unfused targets agree.
+//
+// Summation order (what makes the result deterministic and accurate): element i of the row-major sequence goes to
+// lane i % 8 of block i / 2048. Each lane adds its elements in order. At the end of a block the 8 lanes are summed as
+// ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)); block totals are then added pairwise (a binary tree over the
+// blocks, finished from the smallest subtree up). The error of each sum is thus about (256 + log2(blocks)) ulps of
+// the sum of magnitudes, independent of the tensor's size for any practical purpose.
+//
+// Pairs where either value is NaN or +-inf are not added (they are counted by kind); they still occupy their
+// position, so the lanes and blocks of the other elements do not depend on where the non-finite values are.
+
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum::detail {
+
+inline constexpr std::size_t cmp_lanes = 8;     ///< virtual lanes of the summation order (any ISA)
+inline constexpr std::size_t cmp_block = 2048;  ///< elements per block (a multiple of cmp_lanes)
+inline constexpr std::size_t cmp_stats = 6;     ///< number of sums
+enum cmp_stat : std::size_t { cmp_r = 0, cmp_rr, cmp_tt, cmp_rt, cmp_ee, cmp_ae };
+
+/// Running state of a comparison (see the file comment for the summation order).
+struct compare_state {
+    alignas(64) double lane[cmp_stats][cmp_lanes] = {};  ///< lane sums of the current block
+    double level[64][cmp_stats] = {};                    ///< pairwise partial sums, one per set bit of `blocks`
+    std::uint64_t blocks = 0;                            ///< completed blocks
+    std::size_t in_block = 0;                            ///< position inside the current block
+    double max_abs = 0.0;
+    double max_rel = 0.0;
+    std::uint64_t valid = 0, nan_r = 0, nan_t = 0, inf_r = 0, inf_t = 0, skipped = 0;
+};
+
+/// Adds one pair at the current position (the caller flushes full blocks).
+inline void compare_element(compare_state& s, float rf, float tf) noexcept {
+    const std::size_t l = s.in_block++ % cmp_lanes;
+    const bool r_ok = std::fabs(rf) <= FLT_MAX, t_ok = std::fabs(tf) <= FLT_MAX;
+    if (!(r_ok && t_ok)) {
+        s.nan_r += std::isnan(rf) ? 1 : 0;
+        s.nan_t += std::isnan(tf) ? 1 : 0;
+        s.inf_r += std::isinf(rf) ? 1 : 0;
+        s.inf_t += std::isinf(tf) ? 1 : 0;
+        ++s.skipped;
+        return;
+    }
+    const double r = rf, t = tf, e = t - r, ae = std::fabs(e);
+    s.lane[cmp_r][l] += r;
+    s.lane[cmp_rr][l] += r * r;
+    s.lane[cmp_tt][l] += t * t;
+    s.lane[cmp_rt][l] += r * t;
+    s.lane[cmp_ee][l] += fp_barrier(e * e);
+    s.lane[cmp_ae][l] += ae;
+    if (ae > s.max_abs) s.max_abs = ae;
+    const double rel = ae == 0.0 ? 0.0 : ae / std::fabs(r);
+    if (rel > s.max_rel) s.max_rel = rel;
+    ++s.valid;
+}
+
+/// Adds n pairs (element strides rs, ts) that do not cross a block boundary.
+inline void compare_run_scalar(compare_state& s, const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts,
+                               std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto p = static_cast<std::ptrdiff_t>(i);
+        compare_element(s, r[p * rs], t[p * ts]);
+    }
+}
+
+/// Ends the current block: sums its lanes in the fixed tree order and pushes the totals into the pairwise tree.
+inline void compare_flush_block(compare_state& s) noexcept {
+    double x[cmp_stats];
+    for (std::size_t k = 0; k < cmp_stats; ++k) {
+        const double* v = s.lane[k];
+        x[k] = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+        for (std::size_t l = 0; l < cmp_lanes; ++l) s.lane[k][l] = 0.0;
+    }
+    std::uint64_t n = s.blocks++;
+    std::size_t level = 0;
+    for (; n & 1u; n >>= 1, ++level)
+        for (std::size_t k = 0; k < cmp_stats; ++k) x[k] = s.level[level][k] + x[k];
+    for (std::size_t k = 0; k < cmp_stats; ++k) s.level[level][k] = x[k];
+    s.in_block = 0;
+}
+
+/// Flushes a partial block and returns the six totals (the pairwise tree summed from its smallest subtree up).
+inline void compare_totals(compare_state& s, double (&out)[cmp_stats]) noexcept {
+    if (s.in_block > 0) compare_flush_block(s);
+    for (std::size_t k = 0; k < cmp_stats; ++k) out[k] = 0.0;
+    // Over the set bits of `blocks` only. (A fixed 64-iteration loop here is miscompiled by GCC 12's loop
+    // vectorizer at -O3 -march=x86-64-v4 — every total came out 0 — so the trip count stays data dependent.)
+    std::size_t level = 0;
+    for (std::uint64_t b = s.blocks; b != 0; b >>= 1, ++level)
+        if (b & 1u)
+            for (std::size_t k = 0; k < cmp_stats; ++k) out[k] = s.level[level][k] + out[k];
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/metrics/scalar.hpp ----
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail {
+
+/// Adds n pairs (a multiple of cmp_lanes, inside one block, starting at a lane-0 position) of contiguous r and t.
+QNUM_TARGET_AVX512 inline std::size_t compare_run_avx512(compare_state& s, const float* r, const float* t,
+                                                         std::size_t n) noexcept {
+    static_assert(cmp_lanes == 8, "one zmm register of doubles holds the virtual lanes");
+    __m512d a_r = _mm512_load_pd(s.lane[cmp_r]), a_rr = _mm512_load_pd(s.lane[cmp_rr]);
+    __m512d a_tt = _mm512_load_pd(s.lane[cmp_tt]), a_rt = _mm512_load_pd(s.lane[cmp_rt]);
+    __m512d a_ee = _mm512_load_pd(s.lane[cmp_ee]), a_ae = _mm512_load_pd(s.lane[cmp_ae]);
+    __m512d mx = _mm512_set1_pd(s.max_abs), mrel = _mm512_set1_pd(s.max_rel);
+    const __m512d zero = _mm512_setzero_pd();
+    for (std::size_t i = 0; i < n; i += 8) {
+        const __m512d rv = _mm512_cvtps_pd(_mm256_loadu_ps(r + i)), tv = _mm512_cvtps_pd(_mm256_loadu_ps(t + i));
+        const __m512d e = _mm512_sub_pd(tv, rv), ae = _mm512_abs_pd(e), ar = _mm512_abs_pd(rv);
+        a_r = _mm512_add_pd(a_r, rv);
+        a_rr = _mm512_fmadd_pd(rv, rv, a_rr);  // exact products: fused or not, the same sum
+        a_tt = _mm512_fmadd_pd(tv, tv, a_tt);
+        a_rt = _mm512_fmadd_pd(rv, tv, a_rt);
+        __m512d ee = _mm512_mul_pd(e, e);
+        __asm__("" : "+v"(ee));  // rounded before the addition, as the reference
+        a_ee = _mm512_add_pd(a_ee, ee);
+        a_ae = _mm512_add_pd(a_ae, ae);
+        mx = _mm512_max_pd(mx, ae);
+        const __mmask8 grow =
+            _mm512_cmp_pd_mask(ae, _mm512_mul_pd(mrel, ar), _CMP_GE_OQ) & _mm512_cmp_pd_mask(ae, zero, _CMP_GT_OQ);
+        if (grow) mrel = _mm512_mask_max_pd(mrel, grow, mrel, _mm512_div_pd(ae, ar));
+    }
+    const __m512d big = _mm512_set1_pd(DBL_MAX);
+    if ((_mm512_cmp_pd_mask(_mm512_abs_pd(a_rr), big, _CMP_LE_OQ) &
+         _mm512_cmp_pd_mask(_mm512_abs_pd(a_tt), big, _CMP_LE_OQ)) != 0xFF)
+        return 0;
+    _mm512_store_pd(s.lane[cmp_r], a_r);
+    _mm512_store_pd(s.lane[cmp_rr], a_rr);
+    _mm512_store_pd(s.lane[cmp_tt], a_tt);
+    _mm512_store_pd(s.lane[cmp_rt], a_rt);
+    _mm512_store_pd(s.lane[cmp_ee], a_ee);
+    _mm512_store_pd(s.lane[cmp_ae], a_ae);
+    const double m = _mm512_reduce_max_pd(mx), q = _mm512_reduce_max_pd(mrel);
+    if (m > s.max_abs) s.max_abs = m;
+    if (q > s.max_rel) s.max_rel = q;
+    s.in_block += n;
+    s.valid += n;
+    return n;
+}
+
+}  // namespace qnum::detail
+
+QNUM_INTRINSICS_END
+#endif
+
+// ---- end qnum/kernels/metrics/avx512.hpp ----
+// ---- begin qnum/quantize.hpp ----
+// qnum — quantize, dequantize and fake-quantize arrays and strided views, per tensor, per channel or per group.
+//
+// The element-wise contract is in kernels/quantize/scalar.hpp (the specification):
+//   q = clamp(R(x (/) scale) + zero_point, qmin, qmax),  x' = float(q - zero_point) * scale,
+// NaN -> zero_point, +-inf -> qmax/qmin. Contiguous runs use the xsimd kernel of the architecture this translation
+// unit is compiled for; results are bit-identical to the scalar reference (limit_isa(isa::scalar) forces it).
+// Inputs and outputs must not overlap, except that fake_quantize may run in place on identical views.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/quantize/xsimd.hpp ----
+// qnum — quantize / dequantize / fake-quantize with xsimd on the architecture this translation unit is compiled for
+// (xsimd::default_arch: SSE2 on baseline x86-64, AVX2 with -mavx2 -mfma, AVX-512 with -mavx512bw, NEON on AArch64).
+// These kernels are memory-bound, so the compile-time architecture is enough; each equals kernels/quantize/scalar.hpp
+// bit for bit. They process whole batches and return how many elements they handled; callers finish the tail with
+// the scalar reference.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+template <class A>
+using ubatch = xsimd::batch<std::uint32_t, A>;
+
+// ---- rounding: one overload per mode, each the batch form of the scalar tag in rounding.hpp -----------------------
+
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_to_even, std::uint64_t) noexcept {
+    return xsimd::nearbyint(v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_toward_zero, std::uint64_t) noexcept {
+    return xsimd::trunc(v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_floor, std::uint64_t) noexcept {
+    return xsimd::floor(v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_ceil, std::uint64_t) noexcept {
+    return xsimd::ceil(v);
+}
+
+// The tie-handling modes below avoid compares and blends: with d = v - trunc(v) (or v - floor(v)), 2d is exact and
+// trunc(2d) / floor(2d) is exactly the +-1 or 0 step the scalar definition adds. One inexact case: for -1 < v < 0,
+// v - floor(v) = 1 + v may round up to 1.0 (tiny v), so floor(2d) is capped at 1 (the true d is >= 0.5 there).
+// Half-down is half-up mirrored (ceil(v) - floor(2 (ceil(v) - v))); half-toward-zero is half-down of |v|, signed.
+template <class A>
+fbatch<A> step_from_fraction(const fbatch<A>& d) noexcept {
+    return xsimd::min(xsimd::floor(d * fbatch<A>(2.0f)), fbatch<A>(1.0f));
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
+    const fbatch<A> t = xsimd::trunc(v);  // v - t is exact: t is +-0 when |v| < 1
+    return t + xsimd::trunc((v - t) * fbatch<A>(2.0f));
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_up, std::uint64_t) noexcept {
+    const fbatch<A> f = xsimd::floor(v);
+    return f + step_from_fraction<A>(v - f);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_down, std::uint64_t) noexcept {
+    const fbatch<A> c = xsimd::ceil(v);
+    return c - step_from_fraction<A>(c - v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
+    const fbatch<A> a = xsimd::abs(v), c = xsimd::ceil(a);
+    return xsimd::copysign(c - step_from_fraction<A>(c - a), v);
+}
+
+template <class A>
+ubatch<A> mix32(ubatch<A> x) noexcept {
+    x ^= x >> 16;
+    x *= ubatch<A>(0x7feb352du);
+    x ^= x >> 15;
+    x *= ubatch<A>(0x846ca68bu);
+    x ^= x >> 16;
+    return x;
+}
+
+inline constexpr std::uint32_t lane_iota[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                                16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                                32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                                                48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, const round_stochastic& r, std::uint64_t index) noexcept {
+    constexpr std::size_t n = fbatch<A>::size;
+    const auto lo = static_cast<std::uint32_t>(index);
+    if (lo > UINT32_MAX - (n - 1)) {  // lanes straddle a 2^32 boundary of the index: rare, use the reference per lane
+        alignas(64) float lanes[n];
+        v.store_aligned(lanes);
+        for (std::size_t j = 0; j < n; ++j) lanes[j] = r(lanes[j], index + j);
+        return fbatch<A>::load_aligned(lanes);
+    }
+    const ubatch<A> key(stochastic_key(r.seed, static_cast<std::uint32_t>(index >> 32)));
+    const ubatch<A> idx = ubatch<A>(lo) + ubatch<A>::load_unaligned(lane_iota);
+    const ubatch<A> u = mix32<A>(mix32<A>(idx ^ key) + key) >> 8;
+    const fbatch<A> uf = xsimd::to_float(xsimd::bitwise_cast<ibatch<A>>(u));  // < 2^24: exact
+    const fbatch<A> t = xsimd::trunc(v), d = v - t;
+    const fbatch<A> step = xsimd::select(uf < xsimd::abs(d) * fbatch<A>(16777216.0f), fbatch<A>(1.0f), fbatch<A>(0.0f));
+    return t + xsimd::copysign(step, d);
+}
+
+// ---- parameters as batches ----------------------------------------------------------------------------------------
+
+template <class A>
+struct batch_params_uniform {
+    fbatch<A> scale, inv_scale;
+    ibatch<A> zero_point;
+    fbatch<A> scale_at(std::size_t) const noexcept { return scale; }
+    fbatch<A> inv_scale_at(std::size_t) const noexcept { return inv_scale; }
+    ibatch<A> zero_point_at(std::size_t) const noexcept { return zero_point; }
+};
+template <class A>
+batch_params_uniform<A> batched(const uniform_params& p) noexcept {
+    return {fbatch<A>(p.p.scale), fbatch<A>(p.p.inv_scale), ibatch<A>(p.p.zero_point)};
+}
+
+template <class A>
+struct batch_params_varying {
+    const float* scales;
+    const std::int32_t* zero_points;
+    fbatch<A> scale_at(std::size_t i) const noexcept { return fbatch<A>::load_unaligned(scales + i); }
+    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return divide<A>(fbatch<A>(1.0f), scale_at(i)); }
+    ibatch<A> zero_point_at(std::size_t i) const noexcept { return ibatch<A>::load_unaligned(zero_points + i); }
+};
+template <class A>
+batch_params_varying<A> batched(const varying_params& p) noexcept {
+    return {p.scales, p.zero_points};
+}
+
+// q - zero_point of batch i as float (NaN lanes -> 0), i.e. the rounded, clamped value of the specification.
+template <class A, class Format, scale_op Op, class Rounding, class BP>
+fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, const ibatch<A>& zp, const Rounding& r,
+                           std::uint64_t index) noexcept {
+    fbatch<A> v = Op == scale_op::divide ? divide<A>(x, bp.scale_at(i)) : x * bp.inv_scale_at(i);
+    const auto nan = xsimd::isnan(v);
+    const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
+    const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
+    // Modes built from v - floor(v) turn +-inf into NaN. Every mode is monotone, so clamping to [lo - 1, hi + 1]
+    // first cannot change the clamped result, and keeps those lanes finite.
+    if constexpr (!std::is_same_v<Rounding, round_half_to_even> && !std::is_same_v<Rounding, round_toward_zero> &&
+                  !std::is_same_v<Rounding, round_floor> && !std::is_same_v<Rounding, round_ceil>)
+        v = xsimd::min(xsimd::max(v, lo - fbatch<A>(1.0f)), hi + fbatch<A>(1.0f));
+    v = round_batch<A>(v, r, index);
+    v = xsimd::min(xsimd::max(v, lo), hi) + fbatch<A>(0.0f);  // + 0 turns -0 into +0, as float(int) does
+    return xsimd::select(nan, fbatch<A>(0.0f), v);
+}
+
+// ---- run kernels --------------------------------------------------------------------------------------------------
+
+template <class A, class Format, scale_op Op, class Rounding, class Params>
+std::size_t quantize_run(const float* x, typename Format::storage* q, std::size_t n, const Params& params,
+                         const Rounding& r, std::uint64_t index0) noexcept {
+    constexpr std::size_t step = fbatch<A>::size;
+    const auto bp = batched<A>(params);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const ibatch<A> zp = bp.zero_point_at(i);
+        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i, zp, r, index0 + i);
+        store_narrow<typename Format::storage, A>(q + i, xsimd::to_int(v) + zp);
+    }
+    return i;
+}
+
+template <class A, class Storage, class Params>
+std::size_t dequantize_run(const Storage* q, float* x, std::size_t n, const Params& params) noexcept {
+    constexpr std::size_t step = fbatch<A>::size;
+    const auto bp = batched<A>(params);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const ibatch<A> v = load_widen<Storage, A>(q + i) - bp.zero_point_at(i);
+        (xsimd::to_float(v) * bp.scale_at(i)).store_unaligned(x + i);
+    }
+    return i;
+}
+
+template <class A, class Format, scale_op Op, class Rounding, class Params>
+std::size_t fake_quantize_run(const float* x, float* y, std::size_t n, const Params& params, const Rounding& r,
+                              std::uint64_t index0) noexcept {
+    constexpr std::size_t step = fbatch<A>::size;
+    const auto bp = batched<A>(params);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i,
+                                                            bp.zero_point_at(i), r, index0 + i);
+        (v * bp.scale_at(i)).store_unaligned(y + i);
+    }
+    return i;
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/quantize/xsimd.hpp ----
+#define QNUM_QUANTIZE_SIMD 1
+#else
+#define QNUM_QUANTIZE_SIMD 0
+#endif
+
+namespace qnum {
+namespace detail {
+
+inline bool quantize_simd_enabled() noexcept {
+    return QNUM_QUANTIZE_SIMD && detail::isa_ceiling.load(std::memory_order_relaxed) != 0;
+}
+
+// One run of n elements: SIMD over the unit-stride prefix, scalar reference for the rest.
+template <class Format, scale_op Op, class Rounding, class Params>
+void quantize_run(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs, std::size_t n,
+                  const Params& p, const Rounding& r, std::uint64_t index0) {
+    std::size_t done = 0;
+#if QNUM_QUANTIZE_SIMD
+    if (xs == 1 && qs == 1 && quantize_simd_enabled())
+        done = simd::quantize_run<xsimd::default_arch, Format, Op>(x, q, n, p, r, index0);
+#endif
+    quantize_run_scalar<Format, Op>(x + done * xs, xs, q + done * qs, qs, n - done, p.advanced(done), r, index0 + done);
+}
+
+template <class Storage, class Params>
+void dequantize_run(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n, const Params& p) {
+    std::size_t done = 0;
+#if QNUM_QUANTIZE_SIMD
+    if (xs == 1 && qs == 1 && quantize_simd_enabled()) done = simd::dequantize_run<xsimd::default_arch>(q, x, n, p);
+#endif
+    dequantize_run_scalar(q + done * qs, qs, x + done * xs, xs, n - done, p.advanced(done));
+}
+
+template <class Format, scale_op Op, class Rounding, class Params>
+void fake_quantize_run(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n, const Params& p,
+                       const Rounding& r, std::uint64_t index0) {
+    std::size_t done = 0;
+#if QNUM_QUANTIZE_SIMD
+    if (xs == 1 && ys == 1 && quantize_simd_enabled())
+        done = simd::fake_quantize_run<xsimd::default_arch, Format, Op>(x, y, n, p, r, index0);
+#endif
+    fake_quantize_run_scalar<Format, Op>(x + done * xs, xs, y + done * ys, ys, n - done, p.advanced(done), r,
+                                         index0 + done);
+}
+
+// Calls run(in_ptr, in_stride, out_ptr, out_stride, n, params, linear_index) over every run of elements sharing a
+// parameter source, for each granularity. `params` is uniform_params or varying_params.
+template <class In, class Out, class Format, class Run>
+void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_tensor<Format>& p,
+                        Run&& run) {
+    detail::require(in.same_shape(out), "input and output views have different shapes");
+    const uniform_params up(p.params());
+    std::size_t keep = no_axis;
+    const auto [a, b] = coalesce(keep, in, out);
+    const std::size_t last = a.rank() - 1;
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t linear) {
+            run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last),
+                static_cast<std::size_t>(a.extent(last)), up, linear);
+        },
+        a, b);
+}
+
+template <class In, class Out, class Format, class Run>
+void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_channel<Format>& p,
+                        Run&& run) {
+    detail::require(in.same_shape(out), "input and output views have different shapes");
+    p.check(in);
+    std::size_t axis = p.axis();
+    const auto [a, b] = coalesce(axis, in, out);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    for_each_run(
+        [&](const dims& index, const auto& off, std::uint64_t linear) {
+            if (axis == last)
+                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
+                    varying_params{p.scales().data(), p.zero_points().data()}, linear);
+            else
+                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
+                    uniform_params(p[static_cast<std::size_t>(index[axis])]), linear);
+        },
+        a, b);
+}
+
+template <class In, class Out, class Format, class Run>
+void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_group<Format>& p,
+                        Run&& run) {
+    detail::require(in.same_shape(out), "input and output views have different shapes");
+    p.check(in);
+    std::size_t axis = p.axis();
+    const auto [a, b] = coalesce(axis, in, out);
+    const std::size_t last = a.rank() - 1;
+    const std::size_t g = p.group_size();
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    // Row-major strides of the parameter array: the view's shape with the axis extent replaced by its group count.
+    dims pstride{};
+    std::ptrdiff_t s = 1;
+    for (std::size_t d = a.rank(); d-- > 0;) {
+        pstride[d] = s;
+        s *= d == axis ? static_cast<std::ptrdiff_t>(p.groups_along_axis(a.extent(d))) : a.extent(d);
+    }
+    for_each_run(
+        [&](const dims& index, const auto& off, std::uint64_t linear) {
+            std::ptrdiff_t base = 0;
+            for (std::size_t d = 0; d < last; ++d)
+                base += (d == axis ? index[d] / static_cast<std::ptrdiff_t>(g) : index[d]) * pstride[d];
+            if (axis == last) {  // the run crosses groups: one uniform segment per group
+                for (std::size_t start = 0; start < n; start += g) {
+                    const std::size_t len = start + g <= n ? g : n - start;
+                    const auto pos = static_cast<std::ptrdiff_t>(start);
+                    run(a.data() + off[0] + pos * a.stride(last), a.stride(last),
+                        b.data() + off[1] + pos * b.stride(last), b.stride(last), len,
+                        uniform_params(p[static_cast<std::size_t>(base) + start / g]), linear + start);
+                }
+            } else {  // parameters change with every element of the run, contiguously in the parameter array
+                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
+                    varying_params{p.scales().data() + base, p.zero_points().data() + base}, linear);
+            }
+        },
+        a, b);
+}
+
+// Turns the runtime scale_op into a compile-time one.
+template <class F>
+void visit_scale_op(scale_op op, F&& f) {
+    if (op == scale_op::divide)
+        f(std::integral_constant<scale_op, scale_op::divide>{});
+    else
+        f(std::integral_constant<scale_op, scale_op::multiply_by_reciprocal>{});
+}
+
+}  // namespace detail
+
+/// Quantizes `in` into `out` (same shape) with `params` (per_tensor, per_channel or per_group of Format), rounding
+/// mode `r` (a rounding tag) and scale application `op`. Throws qnum::error for mismatched shapes or parameters
+/// that do not fit the view. Stochastic rounding draws for element i (row-major) depend on (seed, i) only.
+template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
+void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
+              const Rounding& r = {}, scale_op op = scale_op::divide) {
+    using Format = typename Params::format;
+    detail::visit_scale_op(op, [&](auto op_c) {
+        detail::for_each_param_run(in, out, params,
+                                   [&](const float* x, std::ptrdiff_t xs, auto* q, std::ptrdiff_t qs, std::size_t n,
+                                       const auto& p, std::uint64_t linear) {
+                                       detail::quantize_run<Format, decltype(op_c)::value>(x, xs, q, qs, n, p, r,
+                                                                                           linear);
+                                   });
+    });
+}
+
+/// quantize() with a rounding mode chosen at run time.
+template <class Params>
+void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
+              const rounding& r, scale_op op = scale_op::divide) {
+    visit_rounding(r, [&](const auto& tag) { quantize(in, out, params, tag, op); });
+}
+
+/// Dequantizes `in` into `out` (same shape): x = float(q - zero_point) * scale.
+template <class Params>
+void dequantize(strided_view<const typename Params::format::storage> in, strided_view<float> out,
+                const Params& params) {
+    detail::for_each_param_run(in, out, params,
+                               [&](const auto* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
+                                   const auto& p, std::uint64_t) { detail::dequantize_run(q, qs, x, xs, n, p); });
+}
+
+/// Quantizes then dequantizes (the forward pass of fake quantization) from `in` into `out`; in == out is allowed.
+template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
+void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const Rounding& r = {},
+                   scale_op op = scale_op::divide) {
+    using Format = typename Params::format;
+    detail::visit_scale_op(op, [&](auto op_c) {
+        detail::for_each_param_run(in, out, params,
+                                   [&](const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
+                                       const auto& p, std::uint64_t linear) {
+                                       detail::fake_quantize_run<Format, decltype(op_c)::value>(x, xs, y, ys, n, p, r,
+                                                                                                linear);
+                                   });
+    });
+}
+
+/// fake_quantize() with a rounding mode chosen at run time.
+template <class Params>
+void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const rounding& r,
+                   scale_op op = scale_op::divide) {
+    visit_rounding(r, [&](const auto& tag) { fake_quantize(in, out, params, tag, op); });
+}
+
+/// Quantizes one value (the scalar specification), returning the integer code.
+template <class Format, class Rounding = round_half_to_even>
+std::int32_t quantize_value(float x, const per_tensor<Format>& p, const Rounding& r = {},
+                            scale_op op = scale_op::divide, std::uint64_t index = 0) {
+    const detail::element_params e{p.scale(), 1.0f / p.scale(), p.zero_point()};
+    return op == scale_op::divide ? detail::quantize_element<Format, scale_op::divide>(x, e, r, index)
+                                  : detail::quantize_element<Format, scale_op::multiply_by_reciprocal>(x, e, r, index);
+}
+
+/// Dequantizes one code.
+template <class Format>
+float dequantize_value(std::int32_t q, const per_tensor<Format>& p) {
+    return detail::dequantize_element(q, p.scale(), p.zero_point());
+}
+
+}  // namespace qnum
+
+// ---- end qnum/quantize.hpp ----
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/metrics/xsimd.hpp ----
+// qnum — comparison kernel with xsimd on the architecture this translation unit is compiled for. Equals
+// kernels/metrics/scalar.hpp bit for bit: float pairs are widened to double lanes, lane j of the 8 virtual lanes is
+// lane j % D of batch j / D (D doubles per batch), and every sum adds its terms in the scalar order.
+//
+// Non-finite inputs are not tested element by element: they make sum r*r or sum t*t non-finite (finite floats cannot
+// overflow a double sum), so the kernel checks those sums once at the end and, if any is non-finite, leaves the
+// state untouched and returns 0; the caller then runs the scalar reference over the segment, which counts them.
+// max |e| / |r| divides only when some lane may grow (|e| >= max * |r|), which is rare after the first elements.
+
+#include <cfloat>
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+template <class A>
+using dbatch = xsimd::batch<double, A>;
+
+/// Loads dbatch<A>::size floats from src (unaligned), widened to double (exact).
+template <class A>
+inline dbatch<A> load_widen_double(const float* src) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>) return _mm512_cvtps_pd(_mm256_loadu_ps(src));
+#endif
+#if XSIMD_WITH_AVX
+    if constexpr (std::is_base_of_v<xsimd::avx, A> && dbatch<A>::size == 4) return _mm256_cvtps_pd(_mm_loadu_ps(src));
+#endif
+#if XSIMD_WITH_SSE2
+    if constexpr (std::is_base_of_v<xsimd::sse2, A> && dbatch<A>::size == 2) {
+        double pair;  // two floats, loaded as 8 bytes
+        std::memcpy(&pair, src, sizeof pair);
+        return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(&pair)));
+    }
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (std::is_base_of_v<xsimd::neon64, A>) return vcvt_f64_f32(vld1_f32(src));
+#endif
+    alignas(64) double lanes[dbatch<A>::size];
+    for (std::size_t i = 0; i < dbatch<A>::size; ++i) lanes[i] = src[i];
+    return dbatch<A>::load_aligned(lanes);
+}
+
+/// v, as a value the compiler cannot fuse into a following addition (see fp_barrier.hpp).
+template <class A>
+inline dbatch<A> opaque(const dbatch<A>& v) noexcept {
+    typename dbatch<A>::register_type r = v;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
+    __asm__("" : "+x"(r));
+#elif defined(__GNUC__) && defined(__aarch64__)
+    __asm__("" : "+w"(r));
+#else
+    volatile auto keep = r;
+    r = keep;
+#endif
+    return r;
+}
+
+/// Adds n pairs (a multiple of cmp_lanes, inside one block, starting at a lane-0 position) of contiguous r and t to
+/// the state. Returns n, or 0 without touching the state when the segment holds a non-finite value.
+template <class A>
+std::size_t compare_run(compare_state& s, const float* r, const float* t, std::size_t n) noexcept {
+    using B = dbatch<A>;
+    constexpr std::size_t D = B::size;
+    static_assert(cmp_lanes % D == 0, "a double batch must divide the virtual lanes");
+    constexpr std::size_t G = cmp_lanes / D;
+    B acc[cmp_stats][G];
+    for (std::size_t k = 0; k < cmp_stats; ++k)
+        for (std::size_t g = 0; g < G; ++g) acc[k][g] = B::load_aligned(&s.lane[k][g * D]);
+    B mx(s.max_abs), mrel(s.max_rel);
+    const B zero(0.0);
+    for (std::size_t i = 0; i < n; i += cmp_lanes) {
+        for (std::size_t g = 0; g < G; ++g) {
+            const B rv = load_widen_double<A>(r + i + g * D), tv = load_widen_double<A>(t + i + g * D);
+            const B e = tv - rv, ae = xsimd::abs(e), ar = xsimd::abs(rv);
+            acc[cmp_r][g] += rv;
+            acc[cmp_rr][g] += rv * rv;  // exact products: fusing cannot change them
+            acc[cmp_tt][g] += tv * tv;
+            acc[cmp_rt][g] += rv * tv;
+            acc[cmp_ee][g] += opaque<A>(e * e);
+            acc[cmp_ae][g] += ae;
+            mx = xsimd::max(mx, ae);
+            // |e| / |r| > m implies |e| >= round(m * |r|) (rounding is monotone), so other lanes cannot raise m.
+            const auto grow = (ae >= mrel * ar) & (ae > zero);
+            if (xsimd::any(grow)) mrel = xsimd::select(grow, xsimd::max(mrel, ae / ar), mrel);
+        }
+    }
+    bool finite = true;
+    for (std::size_t g = 0; g < G; ++g)
+        finite = finite && xsimd::all(xsimd::abs(acc[cmp_rr][g]) <= B(DBL_MAX)) &&
+                 xsimd::all(xsimd::abs(acc[cmp_tt][g]) <= B(DBL_MAX));
+    if (!finite) return 0;
+    for (std::size_t k = 0; k < cmp_stats; ++k)
+        for (std::size_t g = 0; g < G; ++g) acc[k][g].store_aligned(&s.lane[k][g * D]);
+    alignas(64) double m[D], q[D];
+    mx.store_aligned(m);
+    mrel.store_aligned(q);
+    for (std::size_t j = 0; j < D; ++j) {
+        if (m[j] > s.max_abs) s.max_abs = m[j];
+        if (q[j] > s.max_rel) s.max_rel = q[j];
+    }
+    s.in_block += n;
+    s.valid += n;
+    return n;
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/metrics/xsimd.hpp ----
+#define QNUM_METRICS_SIMD 1
+#else
+#define QNUM_METRICS_SIMD 0
+#endif
+
+namespace qnum {
+
+/// Every statistic of one reference-vs-test comparison (sums over the valid pairs, in double) and the metrics
+/// derived from them. Plain data; see merge() to combine comparisons of several batches.
+struct comparison {
+    std::uint64_t count = 0;          ///< valid pairs (both values finite)
+    std::uint64_t skipped = 0;        ///< pairs excluded because either value is NaN or +-inf
+    std::uint64_t nan_reference = 0;  ///< NaNs in the reference
+    std::uint64_t nan_test = 0;       ///< NaNs in the test tensor
+    std::uint64_t inf_reference = 0;  ///< +-infs in the reference
+    std::uint64_t inf_test = 0;       ///< +-infs in the test tensor
+    double sum_reference = 0.0;       ///< sum r
+    double sum_reference_sq = 0.0;    ///< sum r^2 (signal power times count)
+    double sum_test_sq = 0.0;         ///< sum t^2
+    double sum_product = 0.0;         ///< sum r*t
+    double sum_error_sq = 0.0;        ///< sum (t - r)^2 (noise power times count)
+    double sum_abs_error = 0.0;       ///< sum |t - r|
+    double max_abs = 0.0;             ///< max |t - r| (atol needed for allclose)
+    double max_rel = 0.0;             ///< max |t - r| / |r| (rtol needed; +inf if some r == 0 != t)
+
+    /// True when some input value was NaN or infinite (those pairs were skipped).
+    bool has_nonfinite() const noexcept { return skipped != 0; }
+    /// Mean squared error; 0 without valid pairs.
+    double mse() const noexcept { return count ? sum_error_sq / static_cast<double>(count) : 0.0; }
+    /// Root mean squared error.
+    double rmse() const noexcept { return std::sqrt(mse()); }
+    /// Mean absolute error (L1 error per element); 0 without valid pairs.
+    double mean_abs_error() const noexcept { return count ? sum_abs_error / static_cast<double>(count) : 0.0; }
+    /// Max absolute error.
+    double max_abs_error() const noexcept { return max_abs; }
+    /// Max relative error |t - r| / |r| (0 where t == r; +inf where r == 0 != t).
+    double max_rel_error() const noexcept { return max_rel; }
+    /// Max absolute error in units of a quantization step `scale` (e.g. <= 0.5 for round-to-nearest in range).
+    double max_error_in_steps(double scale) const {
+        detail::require(scale > 0.0 && std::isfinite(scale), "max_error_in_steps: scale must be finite and > 0");
+        return max_abs / scale;
+    }
+    /// Cosine similarity sum(r*t) / (|r| |t|), clamped to [-1, 1]; 1 for two zero vectors, 0 if only one is zero.
+    double cosine() const noexcept {
+        if (sum_reference_sq == 0.0 || sum_test_sq == 0.0) return sum_reference_sq == sum_test_sq ? 1.0 : 0.0;
+        const double c = sum_product / (std::sqrt(sum_reference_sq) * std::sqrt(sum_test_sq));
+        return c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
+    }
+    /// Signal-to-quantization-noise ratio 10 log10(sum r^2 / sum (t - r)^2) in dB (PyTorch Numeric Suite's
+    /// compute_sqnr); +inf for zero error, -inf for zero signal and non-zero error.
+    double sqnr_db() const noexcept { return ratio_db(sum_reference_sq, sum_error_sq); }
+    /// Signal-to-noise ratio 10 log10(sum (r - mean r)^2 / sum (t - r)^2) in dB: like sqnr_db() but the signal is
+    /// the reference's variation about its mean, so a DC offset does not inflate it; -inf for a constant reference
+    /// with non-zero error, +inf for zero error.
+    double snr_db() const noexcept {
+        double var = count ? sum_reference_sq - sum_reference * (sum_reference / static_cast<double>(count)) : 0.0;
+        return ratio_db(var > 0.0 ? var : 0.0, sum_error_sq);
+    }
+    /// Noise-to-signal power ratio sum (t - r)^2 / sum r^2 (linear, lower is better; 0 for zero error, +inf for zero
+    /// signal and non-zero error).
+    double noise_to_signal() const noexcept {
+        if (sum_error_sq == 0.0) return 0.0;
+        return sum_reference_sq == 0.0 ? std::numeric_limits<double>::infinity() : sum_error_sq / sum_reference_sq;
+    }
+
+private:
+    static double ratio_db(double signal, double noise) noexcept {
+        if (noise == 0.0) return std::numeric_limits<double>::infinity();
+        if (signal == 0.0) return -std::numeric_limits<double>::infinity();
+        return 10.0 * std::log10(signal / noise);
+    }
+};
+
+/// Comparison of the union of two disjoint sets of pairs (e.g. batches or shards): counts and sums add, maxima take
+/// the larger. Equal to one pass over everything up to the rounding of the sums (a different summation order).
+constexpr comparison merge(const comparison& a, const comparison& b) noexcept {
+    comparison c;
+    c.count = a.count + b.count;
+    c.skipped = a.skipped + b.skipped;
+    c.nan_reference = a.nan_reference + b.nan_reference;
+    c.nan_test = a.nan_test + b.nan_test;
+    c.inf_reference = a.inf_reference + b.inf_reference;
+    c.inf_test = a.inf_test + b.inf_test;
+    c.sum_reference = a.sum_reference + b.sum_reference;
+    c.sum_reference_sq = a.sum_reference_sq + b.sum_reference_sq;
+    c.sum_test_sq = a.sum_test_sq + b.sum_test_sq;
+    c.sum_product = a.sum_product + b.sum_product;
+    c.sum_error_sq = a.sum_error_sq + b.sum_error_sq;
+    c.sum_abs_error = a.sum_abs_error + b.sum_abs_error;
+    c.max_abs = a.max_abs > b.max_abs ? a.max_abs : b.max_abs;
+    c.max_rel = a.max_rel > b.max_rel ? a.max_rel : b.max_rel;
+    return c;
+}
+
+namespace detail {
+
+inline bool metrics_simd_enabled() noexcept {
+    return QNUM_METRICS_SIMD && isa_ceiling.load(std::memory_order_relaxed) != 0;
+}
+
+inline bool metrics_avx512_enabled() noexcept { return QNUM_HAS_X86_KERNELS && isa_enabled(isa::avx512); }
+
+// The best vector kernel for n contiguous, lane-aligned pairs inside one block: AVX-512 (runtime dispatch), else
+// xsimd for this translation unit's architecture. Returns 0 (state untouched) for a segment with NaN/inf.
+inline std::size_t compare_run_vector(compare_state& s, const float* r, const float* t, std::size_t n) noexcept {
+#if QNUM_HAS_X86_KERNELS
+    if (metrics_avx512_enabled()) return compare_run_avx512(s, r, t, n);
+#endif
+#if QNUM_METRICS_SIMD
+    return simd::compare_run<xsimd::default_arch>(s, r, t, n);
+#else
+    (void)s, (void)r, (void)t, (void)n;
+    return 0;
+#endif
+}
+
+/// Adds n pairs at any strides to the state, splitting at block boundaries; the contiguous lane-aligned part of each
+/// block runs the SIMD kernel.
+inline void compare_run(compare_state& s, const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts,
+                        std::size_t n) noexcept {
+    while (n > 0) {
+        const std::size_t room = cmp_block - s.in_block;
+        const std::size_t chunk = n < room ? n : room;
+        std::size_t head = chunk;
+        const bool vector = rs == 1 && ts == 1 && (metrics_avx512_enabled() || metrics_simd_enabled());
+        if (vector) {
+            head = (cmp_lanes - s.in_block % cmp_lanes) % cmp_lanes;
+            if (head > chunk) head = chunk;
+        }
+        compare_run_scalar(s, r, rs, t, ts, head);
+        std::size_t done = head;
+        const std::size_t whole = vector ? (chunk - head) / cmp_lanes * cmp_lanes : 0;
+        if (whole > 0) {
+            if (compare_run_vector(s, r + head, t + head, whole) == 0)
+                compare_run_scalar(s, r + head, 1, t + head, 1, whole);  // segment with NaN/inf: count them
+            done += whole;
+        }
+        compare_run_scalar(s, r + static_cast<std::ptrdiff_t>(done) * rs, rs,
+                           t + static_cast<std::ptrdiff_t>(done) * ts, ts, chunk - done);
+        r += static_cast<std::ptrdiff_t>(chunk) * rs;
+        t += static_cast<std::ptrdiff_t>(chunk) * ts;
+        n -= chunk;
+        if (s.in_block == cmp_block) compare_flush_block(s);
+    }
+}
+
+inline comparison compare_finish(compare_state& s) noexcept {
+    double sums[cmp_stats];
+    compare_totals(s, sums);
+    comparison c;
+    c.count = s.valid;
+    c.skipped = s.skipped;
+    c.nan_reference = s.nan_r;
+    c.nan_test = s.nan_t;
+    c.inf_reference = s.inf_r;
+    c.inf_test = s.inf_t;
+    c.sum_reference = sums[cmp_r];
+    c.sum_reference_sq = sums[cmp_rr];
+    c.sum_test_sq = sums[cmp_tt];
+    c.sum_product = sums[cmp_rt];
+    c.sum_error_sq = sums[cmp_ee];
+    c.sum_abs_error = sums[cmp_ae];
+    c.max_abs = s.max_abs;
+    c.max_rel = s.max_rel;
+    return c;
+}
+
+// Dequantizes a run of codes in chunks into a stack buffer and compares it with the reference run.
+template <class Storage, class Params>
+void compare_dequantized_run(compare_state& s, const float* r, std::ptrdiff_t rs, const Storage* q, std::ptrdiff_t qs,
+                             std::size_t n, const Params& p) {
+    constexpr std::size_t chunk = 1024;
+    alignas(64) float buf[chunk];
+    for (std::size_t k = 0; k < n; k += chunk) {
+        const std::size_t len = n - k < chunk ? n - k : chunk;
+        const auto off = static_cast<std::ptrdiff_t>(k);
+        dequantize_run(q + off * qs, qs, buf, 1, len, p.advanced(k));  // SIMD, equal to the reference
+        compare_run(s, r + off * rs, rs, buf, 1, len);
+    }
+}
+
+}  // namespace detail
+
+/// Compares `test` against `reference` (same shape, any strides) in one pass: every statistic of `comparison`.
+/// Throws qnum::error if the shapes differ. Deterministic; SIMD on contiguous runs, equal to the scalar reference.
+inline comparison compare(strided_view<const float> reference, strided_view<const float> test) {
+    detail::require(reference.same_shape(test), "compare: reference and test have different shapes");
+    detail::compare_state s;
+    if (!reference.empty()) {
+        std::size_t keep = detail::no_axis;
+        const auto [a, b] = detail::coalesce(keep, reference, test);
+        const std::size_t last = a.rank() - 1;
+        const auto n = static_cast<std::size_t>(a.extent(last));
+        detail::for_each_run(
+            [&](const dims&, const auto& off, std::uint64_t) {
+                detail::compare_run(s, a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n);
+            },
+            a, b);
+    }
+    return detail::compare_finish(s);
+}
+
+/// One comparison per index along `axis` (e.g. per output channel of a weight, or per channel of an activation):
+/// result[c] equals compare() of the slices at index c (same elements, same order, bit for bit). Throws
+/// qnum::error for different shapes or an axis outside the views.
+inline std::vector<comparison> compare_per_channel(strided_view<const float> reference, strided_view<const float> test,
+                                                   std::size_t axis) {
+    detail::require(reference.same_shape(test), "compare_per_channel: reference and test have different shapes");
+    detail::require(axis < reference.rank(), "compare_per_channel: axis out of range for the views");
+    std::vector<detail::compare_state> states(static_cast<std::size_t>(reference.extent(axis)));
+    if (!reference.empty()) {
+        std::size_t keep = axis;
+        const auto [a, b] = detail::coalesce(keep, reference, test);
+        const std::size_t last = a.rank() - 1;
+        const auto n = static_cast<std::size_t>(a.extent(last));
+        const std::ptrdiff_t as = a.stride(last), bs = b.stride(last);
+        detail::for_each_run(
+            [&](const dims& index, const auto& off, std::uint64_t) {
+                if (keep == last) {  // the run crosses the channels: one element each
+                    for (std::size_t j = 0; j < n; ++j) {
+                        const auto p = static_cast<std::ptrdiff_t>(j);
+                        detail::compare_run(states[j], a.data() + off[0] + p * as, as, b.data() + off[1] + p * bs, bs,
+                                            1);
+                    }
+                } else {
+                    detail::compare_run(states[static_cast<std::size_t>(index[keep])], a.data() + off[0], as,
+                                        b.data() + off[1], bs, n);
+                }
+            },
+            a, b);
+    }
+    std::vector<comparison> out;
+    out.reserve(states.size());
+    for (auto& st : states) out.push_back(detail::compare_finish(st));
+    return out;
+}
+
+/// compare() of two contiguous arrays of n floats.
+inline comparison compare(const float* reference, const float* test, std::size_t n) {
+    return compare(strided_view<const float>(reference, n), strided_view<const float>(test, n));
+}
+
+/// compare() of two vectors; throws qnum::error if their sizes differ.
+inline comparison compare(const std::vector<float>& reference, const std::vector<float>& test) {
+    detail::require(reference.size() == test.size(), "compare: reference and test have different sizes");
+    return compare(reference.data(), test.data(), reference.size());
+}
+
+/// Compares integer codes `q`, dequantized with `params` (per_tensor, per_channel or per_group of a format) as
+/// float(q - zero_point) * scale, against `reference` (same shape, any strides) — without materialising the
+/// dequantized tensor. Equal to compare(reference, dequantize(q)). Throws qnum::error for mismatched shapes or
+/// parameters that do not fit the view.
+template <class Params>
+comparison compare_dequantized(strided_view<const float> reference,
+                               strided_view<const typename Params::format::storage> q, const Params& params) {
+    detail::require(reference.same_shape(q), "compare_dequantized: reference and codes have different shapes");
+    detail::compare_state s;
+    detail::for_each_param_run(
+        q, reference, params,
+        [&](const auto* qp, std::ptrdiff_t qs, const float* rp, std::ptrdiff_t rs, std::size_t n, const auto& p,
+            std::uint64_t) { detail::compare_dequantized_run(s, rp, rs, qp, qs, n, p); });
+    return detail::compare_finish(s);
+}
+
+/// Cosine similarity of two same-shaped tensors (see comparison::cosine()).
+inline double cosine_similarity(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).cosine();
+}
+/// Mean squared error.
+inline double mse(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).mse();
+}
+/// Root mean squared error.
+inline double rmse(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).rmse();
+}
+/// SNR in dB, signal = variation of the reference about its mean (see comparison::snr_db()).
+inline double snr_db(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).snr_db();
+}
+/// SQNR in dB, signal = power of the reference (see comparison::sqnr_db()).
+inline double sqnr_db(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).sqnr_db();
+}
+/// Mean absolute error (L1 per element).
+inline double mean_abs_error(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).mean_abs_error();
+}
+/// Max absolute error.
+inline double max_abs_error(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).max_abs_error();
+}
+/// Max relative error.
+inline double max_rel_error(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).max_rel_error();
+}
+/// Max absolute error in units of the quantization step `scale`.
+inline double max_error_in_steps(strided_view<const float> reference, strided_view<const float> test, double scale) {
+    return compare(reference, test).max_error_in_steps(scale);
+}
+
+/// True when |t - r| <= atol + rtol * |r| for every element (numpy.allclose; NaN equals nothing, so any NaN or a
+/// differing infinity fails; equal infinities pass). Throws qnum::error for different shapes.
+inline bool allclose(strided_view<const float> reference, strided_view<const float> test, double rtol = 1e-5,
+                     double atol = 1e-8) {
+    detail::require(reference.same_shape(test), "allclose: reference and test have different shapes");
+    bool ok = true;
+    if (reference.empty()) return ok;
+    std::size_t keep = detail::no_axis;
+    const auto [a, b] = detail::coalesce(keep, reference, test);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    detail::for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            for (std::size_t i = 0; i < n && ok; ++i) {
+                const auto p = static_cast<std::ptrdiff_t>(i);
+                const double r = a.data()[off[0] + p * a.stride(last)], t = b.data()[off[1] + p * b.stride(last)];
+                if (r == t) continue;                                 // equal values, including equal infinities
+                ok = std::fabs(t - r) <= atol + rtol * std::fabs(r);  // false for NaN and infinities
+            }
+        },
+        a, b);
+    return ok;
+}
+
+/// KL divergence KL(P || Q) = sum p_i log(p_i / q_i) in nats of two histograms given as non-negative weights
+/// (each normalised to sum 1 here). Bins with p_i = 0 add nothing; p_i > 0 with q_i = 0 gives +inf (use `epsilon`
+/// > 0 to add that much mass to every bin of both first, as smoothing). Compensated (Neumaier) summation.
+/// Throws qnum::error for different or zero lengths, negative or non-finite weights, an all-zero histogram or a
+/// negative epsilon.
+inline double kl_divergence(const double* p, const double* q, std::size_t n, double epsilon = 0.0) {
+    detail::require(n > 0, "kl_divergence: empty histograms");
+    detail::require(epsilon >= 0.0 && std::isfinite(epsilon), "kl_divergence: epsilon must be finite and >= 0");
+    double sp = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        detail::require(std::isfinite(p[i]) && p[i] >= 0.0 && std::isfinite(q[i]) && q[i] >= 0.0,
+                        "kl_divergence: weights must be finite and >= 0");
+        sp += p[i] + epsilon;
+        sq += q[i] + epsilon;
+    }
+    detail::require(sp > 0.0 && sq > 0.0, "kl_divergence: a histogram has no mass");
+    double sum = 0.0, comp = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double pi = (p[i] + epsilon) / sp, qi = (q[i] + epsilon) / sq;
+        if (pi == 0.0) continue;
+        if (qi == 0.0) return std::numeric_limits<double>::infinity();
+        const double term = pi * std::log(pi / qi);
+        const double t = sum + term;  // Neumaier: keep the low-order bits lost by the addition
+        comp += std::fabs(sum) >= std::fabs(term) ? (sum - t) + term : (term - t) + sum;
+        sum = t;
+    }
+    return sum + comp;
+}
+
+/// kl_divergence() of two vectors of weights (e.g. histogram counts); throws qnum::error if their sizes differ.
+inline double kl_divergence(const std::vector<double>& p, const std::vector<double>& q, double epsilon = 0.0) {
+    detail::require(p.size() == q.size(), "kl_divergence: histograms have different numbers of bins");
+    return kl_divergence(p.data(), q.data(), p.size(), epsilon);
+}
+
+/// kl_divergence() of two qnum histograms over the same grid (same bins, range and mode — e.g. both fixed-range
+/// over a common [lo, hi], one fed the float tensor and one the quantized). Throws qnum::error for different grids
+/// or an empty histogram.
+inline double kl_divergence(const histogram& p, const histogram& q, double epsilon = 0.0) {
+    detail::require(p.bins() == q.bins() && p.lo() == q.lo() && p.hi() == q.hi() && p.mode() == q.mode(),
+                    "kl_divergence: histograms have different grids");
+    return kl_divergence(p.counts(), q.counts(), epsilon);
+}
+
+}  // namespace qnum
+
+// ---- end qnum/metrics.hpp ----
 // ---- begin qnum/observer_fixed.hpp ----
 // qnum — fixed-parameter observer: the user gives the scale and zero point (e.g. scale 100/32768 for a qint16
 // activation known to lie in +-100); observing only records how well the data fit: extremes, counts and how many
@@ -4378,424 +5606,222 @@ void unpack(const std::uint8_t* packed, std::size_t n, T* codes, bit_order order
 }  // namespace qnum
 
 // ---- end qnum/packing.hpp ----
-// ---- begin qnum/quantize.hpp ----
-// qnum — quantize, dequantize and fake-quantize arrays and strided views, per tensor, per channel or per group.
+// ---- begin qnum/qat.hpp ----
+// qnum — quantization-aware-training math as plain functions on float arrays: the fake-quantization forward pass
+// with a float scale and offset, the straight-through estimator (STE) backward, LSQ / LSQ+ gradients for the scale
+// and offset, PACT's clipping-level gradient and DoReFa's weight transform. No autograd: each backward function
+// returns what PyTorch's autograd computes for the published formula, up to the rounding of PyTorch's float32 sums
+// (tests/golden/make_metrics.py records autograd's results; the fake-quant, LSQ and PACT forward values match bit for
+// bit).
 //
-// The element-wise contract is in kernels/quantize/scalar.hpp (the specification):
-//   q = clamp(R(x (/) scale) + zero_point, qmin, qmax),  x' = float(q - zero_point) * scale,
-// NaN -> zero_point, +-inf -> qmax/qmin. Contiguous runs use the xsimd kernel of the architecture this translation
-// unit is compiled for; results are bit-identical to the scalar reference (limit_isa(isa::scalar) forces it).
-// Inputs and outputs must not overlap, except that fake_quantize may run in place on identical views.
+// Notation: v = (x - offset) / scale (float division), c = clamp(v, qmin, qmax), q = round_half_to_even(c),
+// forward y = q * scale + offset, each operation rounded to float like PyTorch's tensor ops (no fused multiply-add).
+// "In range" means qmin <= v <= qmax (inclusive, as torch.clamp's gradient); outside, the STE passes no gradient to x.
+// learnable_fake_quant_*() are PyTorch's own learnable fake quantization (scale and an integer zero point, the
+// in-range test on the rounded value), for parity with models trained by torch.ao.quantization.
+// Per-channel use: call the functions once per channel's contiguous slice with that channel's parameters.
+// Gradient sums are accumulated in double.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
-
-#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-// ---- begin qnum/kernels/quantize/xsimd.hpp ----
-// qnum — quantize / dequantize / fake-quantize with xsimd on the architecture this translation unit is compiled for
-// (xsimd::default_arch: SSE2 on baseline x86-64, AVX2 with -mavx2 -mfma, AVX-512 with -mavx512bw, NEON on AArch64).
-// These kernels are memory-bound, so the compile-time architecture is enough; each equals kernels/quantize/scalar.hpp
-// bit for bit. They process whole batches and return how many elements they handled; callers finish the tail with
-// the scalar reference.
-
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
-
-#include <xsimd/xsimd.hpp>
-
-
-
-QNUM_INTRINSICS_BEGIN
-
-namespace qnum::detail::simd {
-
-template <class A>
-using ubatch = xsimd::batch<std::uint32_t, A>;
-
-// ---- rounding: one overload per mode, each the batch form of the scalar tag in rounding.hpp -----------------------
-
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_to_even, std::uint64_t) noexcept {
-    return xsimd::nearbyint(v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_toward_zero, std::uint64_t) noexcept {
-    return xsimd::trunc(v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_floor, std::uint64_t) noexcept {
-    return xsimd::floor(v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_ceil, std::uint64_t) noexcept {
-    return xsimd::ceil(v);
-}
-
-// The tie-handling modes below avoid compares and blends: with d = v - trunc(v) (or v - floor(v)), 2d is exact and
-// trunc(2d) / floor(2d) is exactly the +-1 or 0 step the scalar definition adds. One inexact case: for -1 < v < 0,
-// v - floor(v) = 1 + v may round up to 1.0 (tiny v), so floor(2d) is capped at 1 (the true d is >= 0.5 there).
-// Half-down is half-up mirrored (ceil(v) - floor(2 (ceil(v) - v))); half-toward-zero is half-down of |v|, signed.
-template <class A>
-fbatch<A> step_from_fraction(const fbatch<A>& d) noexcept {
-    return xsimd::min(xsimd::floor(d * fbatch<A>(2.0f)), fbatch<A>(1.0f));
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
-    const fbatch<A> t = xsimd::trunc(v);  // v - t is exact: t is +-0 when |v| < 1
-    return t + xsimd::trunc((v - t) * fbatch<A>(2.0f));
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_up, std::uint64_t) noexcept {
-    const fbatch<A> f = xsimd::floor(v);
-    return f + step_from_fraction<A>(v - f);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_down, std::uint64_t) noexcept {
-    const fbatch<A> c = xsimd::ceil(v);
-    return c - step_from_fraction<A>(c - v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
-    const fbatch<A> a = xsimd::abs(v), c = xsimd::ceil(a);
-    return xsimd::copysign(c - step_from_fraction<A>(c - a), v);
-}
-
-template <class A>
-ubatch<A> mix32(ubatch<A> x) noexcept {
-    x ^= x >> 16;
-    x *= ubatch<A>(0x7feb352du);
-    x ^= x >> 15;
-    x *= ubatch<A>(0x846ca68bu);
-    x ^= x >> 16;
-    return x;
-}
-
-inline constexpr std::uint32_t lane_iota[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
-                                                16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-                                                32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-                                                48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, const round_stochastic& r, std::uint64_t index) noexcept {
-    constexpr std::size_t n = fbatch<A>::size;
-    const auto lo = static_cast<std::uint32_t>(index);
-    if (lo > UINT32_MAX - (n - 1)) {  // lanes straddle a 2^32 boundary of the index: rare, use the reference per lane
-        alignas(64) float lanes[n];
-        v.store_aligned(lanes);
-        for (std::size_t j = 0; j < n; ++j) lanes[j] = r(lanes[j], index + j);
-        return fbatch<A>::load_aligned(lanes);
-    }
-    const ubatch<A> key(stochastic_key(r.seed, static_cast<std::uint32_t>(index >> 32)));
-    const ubatch<A> idx = ubatch<A>(lo) + ubatch<A>::load_unaligned(lane_iota);
-    const ubatch<A> u = mix32<A>(mix32<A>(idx ^ key) + key) >> 8;
-    const fbatch<A> uf = xsimd::to_float(xsimd::bitwise_cast<ibatch<A>>(u));  // < 2^24: exact
-    const fbatch<A> t = xsimd::trunc(v), d = v - t;
-    const fbatch<A> step = xsimd::select(uf < xsimd::abs(d) * fbatch<A>(16777216.0f), fbatch<A>(1.0f), fbatch<A>(0.0f));
-    return t + xsimd::copysign(step, d);
-}
-
-// ---- parameters as batches ----------------------------------------------------------------------------------------
-
-template <class A>
-struct batch_params_uniform {
-    fbatch<A> scale, inv_scale;
-    ibatch<A> zero_point;
-    fbatch<A> scale_at(std::size_t) const noexcept { return scale; }
-    fbatch<A> inv_scale_at(std::size_t) const noexcept { return inv_scale; }
-    ibatch<A> zero_point_at(std::size_t) const noexcept { return zero_point; }
-};
-template <class A>
-batch_params_uniform<A> batched(const uniform_params& p) noexcept {
-    return {fbatch<A>(p.p.scale), fbatch<A>(p.p.inv_scale), ibatch<A>(p.p.zero_point)};
-}
-
-template <class A>
-struct batch_params_varying {
-    const float* scales;
-    const std::int32_t* zero_points;
-    fbatch<A> scale_at(std::size_t i) const noexcept { return fbatch<A>::load_unaligned(scales + i); }
-    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return divide<A>(fbatch<A>(1.0f), scale_at(i)); }
-    ibatch<A> zero_point_at(std::size_t i) const noexcept { return ibatch<A>::load_unaligned(zero_points + i); }
-};
-template <class A>
-batch_params_varying<A> batched(const varying_params& p) noexcept {
-    return {p.scales, p.zero_points};
-}
-
-// q - zero_point of batch i as float (NaN lanes -> 0), i.e. the rounded, clamped value of the specification.
-template <class A, class Format, scale_op Op, class Rounding, class BP>
-fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, const ibatch<A>& zp, const Rounding& r,
-                           std::uint64_t index) noexcept {
-    fbatch<A> v = Op == scale_op::divide ? divide<A>(x, bp.scale_at(i)) : x * bp.inv_scale_at(i);
-    const auto nan = xsimd::isnan(v);
-    const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
-    const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
-    // Modes built from v - floor(v) turn +-inf into NaN. Every mode is monotone, so clamping to [lo - 1, hi + 1]
-    // first cannot change the clamped result, and keeps those lanes finite.
-    if constexpr (!std::is_same_v<Rounding, round_half_to_even> && !std::is_same_v<Rounding, round_toward_zero> &&
-                  !std::is_same_v<Rounding, round_floor> && !std::is_same_v<Rounding, round_ceil>)
-        v = xsimd::min(xsimd::max(v, lo - fbatch<A>(1.0f)), hi + fbatch<A>(1.0f));
-    v = round_batch<A>(v, r, index);
-    v = xsimd::min(xsimd::max(v, lo), hi) + fbatch<A>(0.0f);  // + 0 turns -0 into +0, as float(int) does
-    return xsimd::select(nan, fbatch<A>(0.0f), v);
-}
-
-// ---- run kernels --------------------------------------------------------------------------------------------------
-
-template <class A, class Format, scale_op Op, class Rounding, class Params>
-std::size_t quantize_run(const float* x, typename Format::storage* q, std::size_t n, const Params& params,
-                         const Rounding& r, std::uint64_t index0) noexcept {
-    constexpr std::size_t step = fbatch<A>::size;
-    const auto bp = batched<A>(params);
-    std::size_t i = 0;
-    for (; i + step <= n; i += step) {
-        const ibatch<A> zp = bp.zero_point_at(i);
-        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i, zp, r, index0 + i);
-        store_narrow<typename Format::storage, A>(q + i, xsimd::to_int(v) + zp);
-    }
-    return i;
-}
-
-template <class A, class Storage, class Params>
-std::size_t dequantize_run(const Storage* q, float* x, std::size_t n, const Params& params) noexcept {
-    constexpr std::size_t step = fbatch<A>::size;
-    const auto bp = batched<A>(params);
-    std::size_t i = 0;
-    for (; i + step <= n; i += step) {
-        const ibatch<A> v = load_widen<Storage, A>(q + i) - bp.zero_point_at(i);
-        (xsimd::to_float(v) * bp.scale_at(i)).store_unaligned(x + i);
-    }
-    return i;
-}
-
-template <class A, class Format, scale_op Op, class Rounding, class Params>
-std::size_t fake_quantize_run(const float* x, float* y, std::size_t n, const Params& params, const Rounding& r,
-                              std::uint64_t index0) noexcept {
-    constexpr std::size_t step = fbatch<A>::size;
-    const auto bp = batched<A>(params);
-    std::size_t i = 0;
-    for (; i + step <= n; i += step) {
-        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i,
-                                                            bp.zero_point_at(i), r, index0 + i);
-        (v * bp.scale_at(i)).store_unaligned(y + i);
-    }
-    return i;
-}
-
-}  // namespace qnum::detail::simd
-
-QNUM_INTRINSICS_END
-
-// ---- end qnum/kernels/quantize/xsimd.hpp ----
-#define QNUM_QUANTIZE_SIMD 1
-#else
-#define QNUM_QUANTIZE_SIMD 0
-#endif
 
 namespace qnum {
+
+/// Parameters of a float-offset fake quantizer (LSQ+ form; offset 0 and a symmetric range give LSQ).
+struct fake_quant_params {
+    float scale = 1.0f;   ///< step size s > 0
+    float offset = 0.0f;  ///< real-valued offset beta (LSQ+); 0 for LSQ / symmetric
+    qrange range{-128, 127};
+};
+
 namespace detail {
 
-inline bool quantize_simd_enabled() noexcept {
-    return QNUM_QUANTIZE_SIMD && detail::isa_ceiling.load(std::memory_order_relaxed) != 0;
+inline void check_fake_quant(const fake_quant_params& p) {
+    detail::require(std::isfinite(p.scale) && p.scale > 0.0f, "qat: scale must be finite and > 0");
+    detail::require(std::isfinite(p.offset), "qat: offset must be finite");
+    detail::require(p.range.min < p.range.max, "qat: empty range");
 }
 
-// One run of n elements: SIMD over the unit-stride prefix, scalar reference for the rest.
-template <class Format, scale_op Op, class Rounding, class Params>
-void quantize_run(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs, std::size_t n,
-                  const Params& p, const Rounding& r, std::uint64_t index0) {
-    std::size_t done = 0;
-#if QNUM_QUANTIZE_SIMD
-    if (xs == 1 && qs == 1 && quantize_simd_enabled())
-        done = simd::quantize_run<xsimd::default_arch, Format, Op>(x, q, n, p, r, index0);
-#endif
-    quantize_run_scalar<Format, Op>(x + done * xs, xs, q + done * qs, qs, n - done, p.advanced(done), r, index0 + done);
-}
-
-template <class Storage, class Params>
-void dequantize_run(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n, const Params& p) {
-    std::size_t done = 0;
-#if QNUM_QUANTIZE_SIMD
-    if (xs == 1 && qs == 1 && quantize_simd_enabled()) done = simd::dequantize_run<xsimd::default_arch>(q, x, n, p);
-#endif
-    dequantize_run_scalar(q + done * qs, qs, x + done * xs, xs, n - done, p.advanced(done));
-}
-
-template <class Format, scale_op Op, class Rounding, class Params>
-void fake_quantize_run(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n, const Params& p,
-                       const Rounding& r, std::uint64_t index0) {
-    std::size_t done = 0;
-#if QNUM_QUANTIZE_SIMD
-    if (xs == 1 && ys == 1 && quantize_simd_enabled())
-        done = simd::fake_quantize_run<xsimd::default_arch, Format, Op>(x, y, n, p, r, index0);
-#endif
-    fake_quantize_run_scalar<Format, Op>(x + done * xs, xs, y + done * ys, ys, n - done, p.advanced(done), r,
-                                         index0 + done);
-}
-
-// Calls run(in_ptr, in_stride, out_ptr, out_stride, n, params, linear_index) over every run of elements sharing a
-// parameter source, for each granularity. `params` is uniform_params or varying_params.
-template <class In, class Out, class Format, class Run>
-void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_tensor<Format>& p,
-                        Run&& run) {
-    detail::require(in.same_shape(out), "input and output views have different shapes");
-    const uniform_params up(p.params());
-    std::size_t keep = no_axis;
-    const auto [a, b] = coalesce(keep, in, out);
-    const std::size_t last = a.rank() - 1;
-    for_each_run(
-        [&](const dims&, const auto& off, std::uint64_t linear) {
-            run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last),
-                static_cast<std::size_t>(a.extent(last)), up, linear);
-        },
-        a, b);
-}
-
-template <class In, class Out, class Format, class Run>
-void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_channel<Format>& p,
-                        Run&& run) {
-    detail::require(in.same_shape(out), "input and output views have different shapes");
-    p.check(in);
-    std::size_t axis = p.axis();
-    const auto [a, b] = coalesce(axis, in, out);
-    const std::size_t last = a.rank() - 1;
-    const auto n = static_cast<std::size_t>(a.extent(last));
-    for_each_run(
-        [&](const dims& index, const auto& off, std::uint64_t linear) {
-            if (axis == last)
-                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
-                    varying_params{p.scales().data(), p.zero_points().data()}, linear);
-            else
-                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
-                    uniform_params(p[static_cast<std::size_t>(index[axis])]), linear);
-        },
-        a, b);
-}
-
-template <class In, class Out, class Format, class Run>
-void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_group<Format>& p,
-                        Run&& run) {
-    detail::require(in.same_shape(out), "input and output views have different shapes");
-    p.check(in);
-    std::size_t axis = p.axis();
-    const auto [a, b] = coalesce(axis, in, out);
-    const std::size_t last = a.rank() - 1;
-    const std::size_t g = p.group_size();
-    const auto n = static_cast<std::size_t>(a.extent(last));
-    // Row-major strides of the parameter array: the view's shape with the axis extent replaced by its group count.
-    dims pstride{};
-    std::ptrdiff_t s = 1;
-    for (std::size_t d = a.rank(); d-- > 0;) {
-        pstride[d] = s;
-        s *= d == axis ? static_cast<std::ptrdiff_t>(p.groups_along_axis(a.extent(d))) : a.extent(d);
-    }
-    for_each_run(
-        [&](const dims& index, const auto& off, std::uint64_t linear) {
-            std::ptrdiff_t base = 0;
-            for (std::size_t d = 0; d < last; ++d)
-                base += (d == axis ? index[d] / static_cast<std::ptrdiff_t>(g) : index[d]) * pstride[d];
-            if (axis == last) {  // the run crosses groups: one uniform segment per group
-                for (std::size_t start = 0; start < n; start += g) {
-                    const std::size_t len = start + g <= n ? g : n - start;
-                    const auto pos = static_cast<std::ptrdiff_t>(start);
-                    run(a.data() + off[0] + pos * a.stride(last), a.stride(last),
-                        b.data() + off[1] + pos * b.stride(last), b.stride(last), len,
-                        uniform_params(p[static_cast<std::size_t>(base) + start / g]), linear + start);
-                }
-            } else {  // parameters change with every element of the run, contiguously in the parameter array
-                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
-                    varying_params{p.scales().data() + base, p.zero_points().data() + base}, linear);
-            }
-        },
-        a, b);
-}
-
-// Turns the runtime scale_op into a compile-time one.
-template <class F>
-void visit_scale_op(scale_op op, F&& f) {
-    if (op == scale_op::divide)
-        f(std::integral_constant<scale_op, scale_op::divide>{});
-    else
-        f(std::integral_constant<scale_op, scale_op::multiply_by_reciprocal>{});
-}
+inline float qat_v(float x, const fake_quant_params& p) noexcept { return (x - p.offset) / p.scale; }
 
 }  // namespace detail
 
-/// Quantizes `in` into `out` (same shape) with `params` (per_tensor, per_channel or per_group of Format), rounding
-/// mode `r` (a rounding tag) and scale application `op`. Throws qnum::error for mismatched shapes or parameters
-/// that do not fit the view. Stochastic rounding draws for element i (row-major) depend on (seed, i) only.
-template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
-void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
-              const Rounding& r = {}, scale_op op = scale_op::divide) {
-    using Format = typename Params::format;
-    detail::visit_scale_op(op, [&](auto op_c) {
-        detail::for_each_param_run(in, out, params,
-                                   [&](const float* x, std::ptrdiff_t xs, auto* q, std::ptrdiff_t qs, std::size_t n,
-                                       const auto& p, std::uint64_t linear) {
-                                       detail::quantize_run<Format, decltype(op_c)::value>(x, xs, q, qs, n, p, r,
-                                                                                           linear);
-                                   });
-    });
+/// Forward pass of fake quantization: y = round(clamp((x - offset) / scale, qmin, qmax)) * scale + offset, rounding
+/// half to even (torch.round). n elements; in-place (x == y) allowed. Throws qnum::error for invalid parameters.
+inline void fake_quant_forward(const float* x, float* y, std::size_t n, const fake_quant_params& p) {
+    detail::check_fake_quant(p);
+    const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        float c = detail::qat_v(x[i], p);
+        c = c < lo ? lo : (c > hi ? hi : c);
+        y[i] = detail::fp_barrier(round_half_to_even{}(c)*p.scale) + p.offset;
+    }
 }
 
-/// quantize() with a rounding mode chosen at run time.
-template <class Params>
-void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
-              const rounding& r, scale_op op = scale_op::divide) {
-    visit_rounding(r, [&](const auto& tag) { quantize(in, out, params, tag, op); });
+/// STE backward: dx = dy where qmin <= (x - offset) / scale <= qmax and 0 elsewhere (`clip_mask`), or dx = dy
+/// everywhere (plain STE, `clip_mask` false). In-place (dy == dx) allowed.
+inline void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
+                         bool clip_mask = true) {
+    detail::check_fake_quant(p);
+    const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = detail::qat_v(x[i], p);
+        dx[i] = !clip_mask || (v >= lo && v <= hi) ? dy[i] : 0.0f;
+    }
 }
 
-/// Dequantizes `in` into `out` (same shape): x = float(q - zero_point) * scale.
-template <class Params>
-void dequantize(strided_view<const typename Params::format::storage> in, strided_view<float> out,
-                const Params& params) {
-    detail::for_each_param_run(in, out, params,
-                               [&](const auto* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
-                                   const auto& p, std::uint64_t) { detail::dequantize_run(q, qs, x, xs, n, p); });
+/// LSQ's gradient scale g = 1 / sqrt(n * qmax) (Esser et al. 2020, "Learned Step Size Quantization"): n is the
+/// number of weights of the layer, or of features of an activation tensor; qmax the largest positive level.
+inline double lsq_grad_scale(std::size_t n, std::int32_t qmax) {
+    detail::require(n > 0 && qmax > 0, "lsq_grad_scale: n and qmax must be > 0");
+    return 1.0 / std::sqrt(static_cast<double>(n) * static_cast<double>(qmax));
 }
 
-/// Quantizes then dequantizes (the forward pass of fake quantization) from `in` into `out`; in == out is allowed.
-template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
-void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const Rounding& r = {},
-                   scale_op op = scale_op::divide) {
-    using Format = typename Params::format;
-    detail::visit_scale_op(op, [&](auto op_c) {
-        detail::for_each_param_run(in, out, params,
-                                   [&](const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
-                                       const auto& p, std::uint64_t linear) {
-                                       detail::fake_quantize_run<Format, decltype(op_c)::value>(x, xs, y, ys, n, p, r,
-                                                                                                linear);
-                                   });
-    });
+/// Gradients of a loss with respect to the quantizer's scale and offset.
+struct lsq_gradients {
+    double scale = 0.0;   ///< dL/ds, times the gradient scale
+    double offset = 0.0;  ///< dL/d(beta), times the gradient scale (LSQ+; ignore for LSQ)
+};
+
+/// LSQ / LSQ+ backward (Esser et al. 2020; Bhalgat et al. 2020, "LSQ+"): given dy = dL/dy, writes dx (STE with
+/// clipping mask) and returns g * sum dy * dy/ds and g * sum dy * dy/d(beta), where
+///     dy/ds = round(v) - v inside the range, qmin below it, qmax above it;
+///     dy/d(beta) = 0 inside the range, 1 outside;
+/// g = grad_scale (lsq_grad_scale(), or 1 for the raw gradient). dx may be null when only the parameters learn.
+inline lsq_gradients lsq_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
+                                  double grad_scale) {
+    detail::check_fake_quant(p);
+    detail::require(std::isfinite(grad_scale), "lsq_backward: gradient scale must be finite");
+    const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
+    double ds = 0.0, db = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = detail::qat_v(x[i], p);
+        const double g = dy[i];
+        if (v < lo) {
+            ds += g * lo, db += g;
+        } else if (v > hi) {
+            ds += g * hi, db += g;
+        } else {
+            ds += g * (static_cast<double>(round_half_to_even{}(v)) - static_cast<double>(v));
+        }
+        if (dx) dx[i] = v >= lo && v <= hi ? dy[i] : 0.0f;
+    }
+    return {ds * grad_scale, db * grad_scale};
 }
 
-/// fake_quantize() with a rounding mode chosen at run time.
-template <class Params>
-void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const rounding& r,
-                   scale_op op = scale_op::divide) {
-    visit_rounding(r, [&](const auto& tag) { fake_quantize(in, out, params, tag, op); });
+/// Gradients of a loss with respect to a fake quantizer's scale and integer-grid zero point.
+struct fake_quant_gradients {
+    double scale = 0.0;       ///< dL/ds, times the gradient factor
+    double zero_point = 0.0;  ///< dL/dz, times the gradient factor
+};
+
+/// PyTorch's learnable fake quantization forward (torch._fake_quantize_learnable_per_tensor_affine, behind
+/// torch.ao.quantization's _LearnableFakeQuantize): with v = round_half_to_even(x * (1 / s)) + zero_point,
+/// y = (clamp(v, qmin, qmax) - zero_point) * s in float. Throws qnum::error for an invalid scale or a zero point
+/// outside the range (PyTorch rounds and clamps its float zero point first: pass the result).
+inline void learnable_fake_quant_forward(const float* x, float* y, std::size_t n, float scale, std::int32_t zero_point,
+                                         qrange range) {
+    detail::check_fake_quant({scale, 0.0f, range});
+    detail::require(range.contains(zero_point), "qat: zero point outside the range");
+    const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
+    const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        float v = round_half_to_even{}(detail::fp_barrier(x[i] * inv)) + z;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        y[i] = detail::fp_barrier(v - z) * scale;
+    }
 }
 
-/// Quantizes one value (the scalar specification), returning the integer code.
-template <class Format, class Rounding = round_half_to_even>
-std::int32_t quantize_value(float x, const per_tensor<Format>& p, const Rounding& r = {},
-                            scale_op op = scale_op::divide, std::uint64_t index = 0) {
-    const detail::element_params e{p.scale(), 1.0f / p.scale(), p.zero_point()};
-    return op == scale_op::divide ? detail::quantize_element<Format, scale_op::divide>(x, e, r, index)
-                                  : detail::quantize_element<Format, scale_op::multiply_by_reciprocal>(x, e, r, index);
+/// Backward of learnable_fake_quant_forward(), PyTorch's formulas (the LSQ gradient in the zero-point
+/// parametrization): with v as above, inside qmin <= v <= qmax: dx = dy, ds += dy * (y - x) / s (float, as
+/// PyTorch: (y - x) * (1 / s)), dz += 0; outside: dx = 0, ds += dy * (qmin - z) or dy * (qmax - z), dz += -dy * s.
+/// Both sums are multiplied by `grad_factor` (LSQ's gradient scale, lsq_grad_scale()). NaN inputs contribute
+/// nothing (dx = 0). dx may be null. (PyTorch 1.13's backward reads a negative zero point z as int(z + 0.5), one
+/// step off its forward's round(z), which shifts its mask; qnum uses the forward's zero point throughout.)
+inline fake_quant_gradients learnable_fake_quant_backward(const float* x, const float* dy, float* dx, std::size_t n,
+                                                          float scale, std::int32_t zero_point, qrange range,
+                                                          double grad_factor) {
+    detail::check_fake_quant({scale, 0.0f, range});
+    detail::require(range.contains(zero_point), "qat: zero point outside the range");
+    detail::require(std::isfinite(grad_factor), "qat: gradient factor must be finite");
+    const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
+    const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
+    double ds = 0.0, dz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = round_half_to_even{}(detail::fp_barrier(x[i] * inv)) + z;
+        const double g = dy[i];
+        const bool inside = v >= lo && v <= hi;
+        if (inside) {
+            const float y = detail::fp_barrier(v - z) * scale;
+            ds += g * static_cast<double>(detail::fp_barrier(y - x[i]) * inv);
+        } else if (v < lo) {
+            ds += g * (static_cast<double>(range.min) - zero_point), dz -= g * scale;
+        } else if (v > hi) {
+            ds += g * (static_cast<double>(range.max) - zero_point), dz -= g * scale;
+        }
+        if (dx) dx[i] = inside ? dy[i] : 0.0f;
+    }
+    return {ds * grad_factor, dz * grad_factor};
 }
 
-/// Dequantizes one code.
-template <class Format>
-float dequantize_value(std::int32_t q, const per_tensor<Format>& p) {
-    return detail::dequantize_element(q, p.scale(), p.zero_point());
+/// PACT forward (Choi et al. 2018): y = clamp(x, 0, alpha), quantized to `bits` unsigned levels over [0, alpha]:
+/// y_q = round(y * (2^bits - 1) / alpha) * (alpha / (2^bits - 1)), in float, rounding half to even. Throws
+/// qnum::error unless alpha is finite and > 0 and bits is in [1, 16].
+inline void pact_forward(const float* x, float* y, std::size_t n, float alpha, int bits) {
+    detail::require(std::isfinite(alpha) && alpha > 0.0f, "pact: alpha must be finite and > 0");
+    detail::require(bits >= 1 && bits <= 16, "pact: bits must be in [1, 16]");
+    const auto levels = static_cast<float>((1u << bits) - 1u);
+    const float to_q = levels / alpha, step = alpha / levels;
+    for (std::size_t i = 0; i < n; ++i) {
+        float c = x[i] < 0.0f ? 0.0f : (x[i] > alpha ? alpha : x[i]);
+        y[i] = round_half_to_even{}(detail::fp_barrier(c * to_q)) * step;
+    }
+}
+
+/// PACT backward with the STE through the rounding (the paper's eq. 3): dx = dy for 0 <= x <= alpha, else 0, and
+/// returns dL/d(alpha) = sum of dy over x >= alpha. dx may be null.
+inline double pact_backward(const float* x, const float* dy, float* dx, std::size_t n, float alpha) {
+    detail::require(std::isfinite(alpha) && alpha > 0.0f, "pact: alpha must be finite and > 0");
+    double da = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (x[i] >= alpha) da += dy[i];
+        if (dx) dx[i] = x[i] >= 0.0f && x[i] <= alpha ? dy[i] : 0.0f;
+    }
+    return da;
+}
+
+/// DoReFa-Net weight transform (Zhou et al. 2016) to `bits` bits: for bits >= 2,
+///     w_t = tanh(w) / (2 max|tanh(w)|) + 1/2,   w_q = 2 round(w_t (2^bits - 1)) / (2^bits - 1) - 1   (in [-1, 1]),
+/// and for bits == 1, w_q = mean|w| * sign(w) (sign(0) = +1). Float operations, rounding half to even; an all-zero
+/// tensor maps to 0 (bits >= 2, where tanh is 0 everywhere). Throws qnum::error unless bits is in [1, 16].
+inline void dorefa_weights(const float* w, float* out, std::size_t n, int bits) {
+    detail::require(bits >= 1 && bits <= 16, "dorefa: bits must be in [1, 16]");
+    if (n == 0) return;
+    if (bits == 1) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(w[i]));
+        const auto e = static_cast<float>(s / static_cast<double>(n));
+        for (std::size_t i = 0; i < n; ++i) out[i] = w[i] >= 0.0f ? e : -e;
+        return;
+    }
+    float m = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs(std::tanh(w[i])));
+    const auto levels = static_cast<float>((1u << bits) - 1u);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (m == 0.0f) {
+            out[i] = 0.0f;
+            continue;
+        }
+        const float t = std::tanh(w[i]) / (2.0f * m) + 0.5f;
+        out[i] = 2.0f * (round_half_to_even{}(detail::fp_barrier(t * levels)) / levels) - 1.0f;
+    }
 }
 
 }  // namespace qnum
 
-// ---- end qnum/quantize.hpp ----
+// ---- end qnum/qat.hpp ----
 // ---- begin qnum/requantize.hpp ----
 // qnum — requantization: the output stage of integer engines, int32 accumulator -> int8 / uint8 / int16 / uint16.
 //
@@ -5259,5 +6285,139 @@ private:
 }  // namespace qnum
 
 // ---- end qnum/requantize.hpp ----
+// ---- begin qnum/sensitivity.hpp ----
+// qnum — layer sensitivity analysis for mixed precision: given, per layer, a metric measured with the layer at low
+// precision (e.g. int8) and at high precision (e.g. int16) — SNR, cosine, MSE, anything the user computed with
+// metrics.hpp — rank the layers and pick the smallest set to raise so that a target is met. Graph-free: the user
+// supplies the numbers (measure each layer alone at each precision, or the model output with one layer changed).
+//
+// How the per-layer numbers combine into the quantity compared with the target (`aggregate`):
+//   * worst: every layer must meet the target on its own (e.g. per-layer SNR >= 30 dB). The smallest set is exactly
+//     the layers that miss it at low precision.
+//   * mean / sum: the mean or sum over layers must meet it (sum suits additive error powers such as MSE or
+//     noise-to-signal ratios, which add up roughly when layer errors are independent). Raising layer i changes the
+//     total by its gain, so taking the largest gains first reaches the target with the fewest layers (exact).
+// Layers whose high-precision metric is not better than their low one are never raised.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+
+namespace qnum {
+
+/// Direction of a metric: SNR, SQNR and cosine are better when higher; MSE, max error and KL when lower.
+enum class better : std::uint8_t { higher, lower };
+
+/// How per-layer metrics combine into the quantity compared with the target (see the file comment).
+enum class aggregate : std::uint8_t { worst, mean, sum };
+
+/// One layer's metric at low and at high precision.
+struct layer_metric {
+    std::string name;
+    double low = 0.0;   ///< metric with the layer at the low precision (e.g. int8)
+    double high = 0.0;  ///< metric with the layer at the high precision (e.g. int16)
+};
+
+/// Result of plan_precision(): which layers to raise and what that achieves.
+struct precision_plan {
+    std::vector<std::size_t> ranking;  ///< all layers, most sensitive first (worst low-precision metric)
+    std::vector<std::size_t> raise;    ///< indices of the layers to raise, in the order they were chosen
+    double before = 0.0;               ///< aggregate with every layer at low precision
+    double achieved = 0.0;             ///< aggregate with the `raise` layers at high precision
+    bool met = false;                  ///< achieved meets the target (if false, `raise` is the best effort)
+};
+
+namespace detail {
+
+inline bool better_than(double a, double b, better dir) noexcept { return dir == better::higher ? a > b : a < b; }
+inline bool meets_target(double value, double target, better dir) noexcept {
+    return dir == better::higher ? value >= target : value <= target;
+}
+
+inline void check_layer_metrics(const std::vector<layer_metric>& layers) {
+    detail::require(!layers.empty(), "sensitivity: no layers given");
+    for (const auto& l : layers)
+        detail::require(!std::isnan(l.low) && !std::isnan(l.high), "sensitivity: a layer metric is NaN");
+}
+
+inline double aggregate_of(const std::vector<layer_metric>& layers, const std::vector<char>& raised, aggregate agg,
+                           better dir) {
+    double acc = agg == aggregate::worst ? (dir == better::higher ? std::numeric_limits<double>::infinity()
+                                                                  : -std::numeric_limits<double>::infinity())
+                                         : 0.0;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const double v = raised[i] ? layers[i].high : layers[i].low;
+        if (agg == aggregate::worst)
+            acc = better_than(acc, v, dir) ? v : acc;
+        else
+            acc += v;
+    }
+    return agg == aggregate::mean ? acc / static_cast<double>(layers.size()) : acc;
+}
+
+}  // namespace detail
+
+/// Indices of the layers, most sensitive first: worst low-precision metric first (ties: larger gain from raising,
+/// then lower index). Throws qnum::error for no layers or a NaN metric.
+inline std::vector<std::size_t> rank_by_sensitivity(const std::vector<layer_metric>& layers, better dir) {
+    detail::check_layer_metrics(layers);
+    std::vector<std::size_t> order(layers.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (layers[a].low != layers[b].low) return detail::better_than(layers[b].low, layers[a].low, dir);
+        const double ga = std::fabs(layers[a].high - layers[a].low), gb = std::fabs(layers[b].high - layers[b].low);
+        return ga > gb;
+    });
+    return order;
+}
+
+/// The k most sensitive layers (rank_by_sensitivity(), truncated to k) — the "top-k to int16" workflow.
+inline std::vector<std::size_t> top_k_sensitive(const std::vector<layer_metric>& layers, std::size_t k, better dir) {
+    auto order = rank_by_sensitivity(layers, dir);
+    if (order.size() > k) order.resize(k);
+    return order;
+}
+
+/// The smallest set of layers to raise to high precision so that the aggregate of the metrics meets `target`
+/// (>= for better::higher, <= for better::lower). If no set meets it, raises every layer that improves (best
+/// effort) and reports met = false. Throws qnum::error for no layers, a NaN metric or a NaN target.
+inline precision_plan plan_precision(const std::vector<layer_metric>& layers, double target, better dir,
+                                     aggregate agg = aggregate::worst) {
+    detail::require(!std::isnan(target), "sensitivity: target is NaN");
+    precision_plan plan;
+    plan.ranking = rank_by_sensitivity(layers, dir);
+    std::vector<char> raised(layers.size(), 0);
+    plan.before = detail::aggregate_of(layers, raised, agg, dir);
+    const auto improves = [&](std::size_t i) { return detail::better_than(layers[i].high, layers[i].low, dir); };
+    if (agg == aggregate::worst) {
+        for (std::size_t i : plan.ranking)
+            if (!detail::meets_target(layers[i].low, target, dir) && improves(i))
+                raised[i] = 1, plan.raise.push_back(i);
+    } else {
+        std::vector<std::size_t> by_gain = plan.ranking;
+        std::stable_sort(by_gain.begin(), by_gain.end(), [&](std::size_t a, std::size_t b) {
+            return std::fabs(layers[a].high - layers[a].low) > std::fabs(layers[b].high - layers[b].low);
+        });
+        for (std::size_t i : by_gain) {
+            if (detail::meets_target(detail::aggregate_of(layers, raised, agg, dir), target, dir)) break;
+            if (!improves(i)) continue;
+            raised[i] = 1;
+            plan.raise.push_back(i);
+        }
+    }
+    plan.achieved = detail::aggregate_of(layers, raised, agg, dir);
+    plan.met = detail::meets_target(plan.achieved, target, dir);
+    return plan;
+}
+
+}  // namespace qnum
+
+// ---- end qnum/sensitivity.hpp ----
 
 // ---- end qnum/qnum.hpp ----
