@@ -27,6 +27,8 @@
 #define QNUM_FIXED_POINT_SIMD 0
 #endif
 
+QNUM_INTRINSICS_BEGIN
+
 namespace qnum::fixed {
 namespace detail {
 
@@ -256,3 +258,5 @@ inline void tanh(const std::int32_t* in, std::int32_t* out, std::size_t n) {
 }
 
 }  // namespace qnum::fixed
+
+QNUM_INTRINSICS_END
