@@ -86,5 +86,3 @@ inline ibatch<A> select_i32(const xsimd::batch_bool<std::int32_t, A>& c, const i
 }  // namespace qnum::detail::simd
 
 QNUM_INTRINSICS_END
-
-QNUM_INTRINSICS_END
