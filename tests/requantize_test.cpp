@@ -668,3 +668,57 @@ TEST_CASE("fp32 requantization equals libXNNPACK's qs8 / qu8 fully-connected ope
     CHECK(differs_from_rndnu > 0);
 }
 #endif
+
+TEST_CASE("output stage: fused bias (saturating) at every level, activation ranges, saturating cast") {
+    splitmix rng{77};
+    const std::size_t cols = 203, rows = 5;
+    std::vector<std::int32_t> acc(rows * cols), bias(cols);
+    for (auto& a : acc) a = static_cast<std::int32_t>(rng()) >> (rng() % 32);
+    for (auto& b : bias) b = static_cast<std::int32_t>(rng()) >> (rng() % 32);
+    acc[0] = i32_max, bias[0] = i32_max;  // saturating sums
+    acc[1] = i32_min, bias[1] = i32_min;
+    acc[cols + 2] = i32_max, bias[2] = 5;
+    std::vector<double> ms(cols);
+    for (auto& m : ms) m = std::ldexp(1.0 + static_cast<double>(rng() % 1000) / 1000.0, -static_cast<int>(rng() % 30));
+    auto check = [&](auto method, const std::vector<double>& mult) {
+        const requantizer<std::int8_t, decltype(method)> rq(mult, -7, {-100, 120});
+        std::vector<std::int8_t> got(rows * cols), fused(rows * cols);
+        std::vector<std::int32_t> biased = acc;
+        add_bias(biased.data(), bias.data(), rows, cols);
+        CHECK(biased[0] == i32_max);
+        CHECK(biased[1] == i32_min);
+        for (isa level : levels()) {
+            limit_isa(level);
+            rq.apply_rows(acc.data(), bias.data(), fused.data(), rows, cols);
+            rq.apply_rows(biased.data(), got.data(), rows, cols);
+            REQUIRE(fused == got);
+            for (std::size_t c0 : {std::size_t{0}, std::size_t{9}}) {
+                rq.apply(acc.data() + cols + c0, bias.data(), fused.data(), cols - c0, c0);
+                rq.apply(biased.data() + cols + c0, got.data(), cols - c0, c0);
+                REQUIRE(std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(cols - c0), fused.begin()));
+            }
+        }
+        unlimit_isa();
+    };
+    check(double_rounding{}, ms);
+    check(single_rounding{}, ms);
+    check(fp32{}, ms);
+    check(rndnu{}, {0.01});
+    check(double_rounding{}, {3.5});
+
+    // TFLite CalculateActivationRangeQuantized
+    CHECK(activation_range<std::int8_t>(fused_activation::none, 0.1f, 3) == qrange{-128, 127});
+    CHECK(activation_range<std::int8_t>(fused_activation::relu, 0.1f, 3) == qrange{3, 127});
+    CHECK(activation_range<std::int8_t>(fused_activation::relu6, 0.1f, -128) == qrange{-128, -68});
+    CHECK(activation_range<std::int8_t>(fused_activation::relu6, 0.01f, 0) == qrange{0, 127});
+    CHECK(activation_range<std::uint8_t>(fused_activation::relu_n1_to_1, 1.0f / 64, 128) == qrange{64, 192});
+    CHECK(activation_range<std::uint8_t>(fused_activation::relu, 0.5f, 0) == qrange{0, 255});
+    CHECK(activation_range<std::int16_t>(fused_activation::relu6, 6.0f / 32767, 0) == qrange{0, 32767});
+    CHECK_THROWS_AS(activation_range<std::int8_t>(fused_activation::relu, 0.0f, 0), error);
+    CHECK_THROWS_AS(activation_range<std::int8_t>(fused_activation::relu, 0.1f, 200), error);
+    CHECK(saturating_cast<std::int8_t>(300) == 127);
+    CHECK(saturating_cast<std::int8_t>(-300) == -128);
+    CHECK(saturating_cast<std::uint8_t>(-1) == 0);
+    CHECK(saturating_cast<std::int16_t>(i32_min) == -32768);
+    CHECK(saturating_cast<std::int16_t>(1234) == 1234);
+}
