@@ -153,3 +153,33 @@ TEST_CASE("logistic and tanh equal gemmlowp; documented error bounds") {
     check_logistic_tanh<5>();
     check_logistic_tanh<8>();
 }
+
+TEST_CASE("array forms of SRDHM, RDBPOT and multiply_by_quantized_multiplier equal the scalar primitives") {
+    std::mt19937_64 rng(17);
+    const std::size_t n = sanitized ? 5000 : 200000;
+    std::vector<std::int32_t> a(n), b(n), out(n);
+    const std::int32_t mn = std::numeric_limits<std::int32_t>::min(), mx = std::numeric_limits<std::int32_t>::max();
+    for (std::size_t i = 0; i < n; ++i) {
+        a[i] = static_cast<std::int32_t>(rng()) >> (rng() % 32);
+        b[i] = static_cast<std::int32_t>(rng()) >> (rng() % 32);
+    }
+    const std::int32_t edges[] = {mn, mn + 1, mx, mx - 1, 0, 1, -1, 1 << 30, -(1 << 30)};
+    for (std::size_t i = 0; i < 81; ++i) a[i] = edges[i % 9], b[i] = edges[i / 9];
+    for (bool reference : {false, true}) {
+        if (reference) qnum::limit_isa(qnum::isa::scalar);
+        qnum::fixed::saturating_rounding_doubling_high_mul(a.data(), b.data(), out.data(), n);
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(out[i] == qnum::saturating_rounding_doubling_high_mul(a[i], b[i]));
+        for (int e : {0, 1, 7, 30, 31}) {
+            qnum::fixed::rounding_divide_by_pot(a.data(), e, out.data(), n);
+            for (std::size_t i = 0; i < n; ++i) REQUIRE(out[i] == qnum::rounding_divide_by_pot(a[i], e));
+        }
+        for (int shift : {-31, -20, -1, 0, 1, 5, 30, 31}) {
+            for (std::int32_t m : {1 << 30, mx, 1518500250}) {
+                qnum::fixed::multiply_by_quantized_multiplier(a.data(), {m, shift}, out.data(), n);
+                for (std::size_t i = 0; i < n; ++i)
+                    REQUIRE(out[i] == qnum::multiply_by_quantized_multiplier(a[i], qnum::quantized_multiplier{m, shift}));
+            }
+        }
+        qnum::unlimit_isa();
+    }
+}

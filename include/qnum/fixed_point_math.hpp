@@ -101,6 +101,28 @@ inline R sat_mul_pot(const R& x) noexcept {
     }
 }
 
+/// rdbpot with a run-time exponent in [0, 31].
+template <class R>
+inline R rdbpot_rt(const R& x, int e) noexcept {
+    const auto mask = static_cast<raw>((std::int64_t{1} << e) - 1);
+    const R threshold = add(dup<R>(mask >> 1), select(x < dup<R>(0), dup<R>(1), dup<R>(0)));
+    return add(x >> e, select((x & dup<R>(mask)) > threshold, dup<R>(1), dup<R>(0)));
+}
+
+/// Saturating x * 2^e with a run-time e in [0, 31] (gemmlowp's threshold form; equals saturating_left_shift).
+template <class R>
+inline R sat_shl_rt(const R& x, int e) noexcept {
+    const auto threshold = static_cast<raw>((std::int64_t{1} << (31 - e)) - 1);
+    R r;
+    if constexpr (std::is_same_v<R, raw>) {
+        r = static_cast<raw>(static_cast<std::uint32_t>(x) << e);
+    } else {
+        r = x << e;
+    }
+    r = select(x > dup<R>(threshold), dup<R>(std::numeric_limits<raw>::max()), r);
+    return select(x < dup<R>(-threshold), dup<R>(std::numeric_limits<raw>::min()), r);
+}
+
 /// gemmlowp RoundingHalfSum: (a + b) / 2 rounded half away from zero, without a 64-bit sum: with a = 2p + q and
 /// b = 2r + s, the result is p + r + (q | s) when a + b >= 0 and p + r + (q & s) otherwise; p + r < 0 decides the
 /// sign except for a + b = 0 with q = s = 1, where both forms agree.
@@ -205,7 +227,21 @@ inline void map_array(const std::int32_t* in, std::int32_t* out, std::size_t n, 
     }
     for (; i < n; ++i) out[i] = f(in[i]);
 }
+template <class F>
+inline void map_array2(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::size_t n, F&& f) {
+    std::size_t i = 0;
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using B = batch<xsimd::default_arch>;
+        for (; i + B::size <= n; i += B::size)
+            f(B::load_unaligned(a + i), B::load_unaligned(b + i)).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = f(a[i], b[i]);
+}
 #else
+template <class F>
+inline void map_array2(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::size_t n, F&& f) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+}
 template <class F>
 inline void map_array(const std::int32_t* in, std::int32_t* out, std::size_t n, F&& f) {
     for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
@@ -255,6 +291,30 @@ inline void logistic(const std::int32_t* in, std::int32_t* out, std::size_t n) {
 template <int IntegerBits>
 inline void tanh(const std::int32_t* in, std::int32_t* out, std::size_t n) {
     detail::map_array(in, out, n, [](const auto& v) { return detail::tanh<IntegerBits>(v); });
+}
+
+/// Array forms of the fixed_point.hpp primitives (SIMD when xsimd supports the target, bit-identical):
+/// out[i] = saturating_rounding_doubling_high_mul(a[i], b[i]).
+inline void saturating_rounding_doubling_high_mul(const std::int32_t* a, const std::int32_t* b, std::int32_t* out,
+                                                  std::size_t n) {
+    detail::map_array2(a, b, out, n, [](const auto& x, const auto& y) { return detail::srdhm(x, y); });
+}
+
+/// out[i] = rounding_divide_by_pot(x[i], exponent), exponent in [0, 31].
+inline void rounding_divide_by_pot(const std::int32_t* x, int exponent, std::int32_t* out, std::size_t n) {
+    QNUM_ASSERT(exponent >= 0 && exponent <= 31);
+    detail::map_array(x, out, n, [exponent](const auto& v) { return detail::rdbpot_rt(v, exponent); });
+}
+
+/// out[i] = multiply_by_quantized_multiplier(acc[i], m) (double rounding, int32 result), shift in [-31, 31].
+inline void multiply_by_quantized_multiplier(const std::int32_t* acc, quantized_multiplier m, std::int32_t* out,
+                                             std::size_t n) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 31);
+    const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    detail::map_array(acc, out, n, [&](const auto& v) {
+        using R = std::decay_t<decltype(v)>;
+        return detail::rdbpot_rt(detail::srdhm(detail::sat_shl_rt(v, left), detail::dup<R>(m.multiplier)), right);
+    });
 }
 
 }  // namespace qnum::fixed
