@@ -154,6 +154,11 @@ TEST_CASE("quantize_multiplier: TFLite decomposition, corners and errors") {
     CHECK_THROWS_AS(quantize_multiplier(std::numeric_limits<double>::infinity()), error);
     CHECK_THROWS_AS(quantize_multiplier(-std::numeric_limits<double>::infinity()), error);
     CHECK_THROWS_AS(quantize_multiplier(1e300), error);
+    const auto per_channel = quantize_multipliers({0.5, 3.0, 1e-300});
+    REQUIRE(per_channel.size() == 3);
+    CHECK(per_channel[1] == quantized_multiplier{3 << 29, 2});
+    CHECK(per_channel[2] == quantized_multiplier{0, 0});
+    CHECK_THROWS_AS(quantize_multipliers({0.5, -1.0}), error);
 }
 
 TEST_CASE("SRDHM and RDBPOT equal gemmlowp on edges and random inputs") {
@@ -286,7 +291,7 @@ TEST_CASE("10^8 random (acc, multiplier, shift) triples: bit-exact with TFLite (
         int kind = 0;
         // double rounding
         const int left = shift > 0 ? shift : 0;
-        const std::int64_t shifted = static_cast<std::int64_t>(acc) << left;
+        const std::int64_t shifted = static_cast<std::int64_t>(acc) * (std::int64_t{1} << left);
         if (shifted >= i32_min && shifted <= i32_max) {
             ++tflite_double_defined;
             ok = multiply_by_quantized_multiplier(acc, qm) == tflite_double_rounding(acc, m, shift);
@@ -338,7 +343,7 @@ TEST_CASE("edge cases: INT32_MIN/MAX, shifts 0 / +-31, multipliers 2^30 and 2^31
                 INFO("acc ", acc, " m ", m, " shift ", shift);
                 const quantized_multiplier qm{m, shift};
                 const int left = shift > 0 ? shift : 0;
-                const std::int64_t shifted = static_cast<std::int64_t>(acc) << left;
+                const std::int64_t shifted = static_cast<std::int64_t>(acc) * (std::int64_t{1} << left);
                 const std::int32_t sat = shifted < i32_min   ? i32_min
                                          : shifted > i32_max ? i32_max
                                                              : static_cast<std::int32_t>(shifted);
