@@ -183,3 +183,19 @@ TEST_CASE("array forms of SRDHM, RDBPOT and multiply_by_quantized_multiplier equ
         qnum::unlimit_isa();
     }
 }
+
+TEST_CASE("int16 array form with a Q15 multiplier equals the scalar primitive, all int16 inputs") {
+    std::vector<std::int16_t> x(65536 + 13), out(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<std::int16_t>(static_cast<int>(i % 65536) - 32768);
+    for (bool reference : {false, true}) {
+        if (reference) qnum::limit_isa(qnum::isa::scalar);
+        for (int shift = -15; shift <= 15; shift += sanitized ? 5 : 1)
+            for (std::int16_t m : {std::int16_t{16384}, std::int16_t{32767}, std::int16_t{23170}, std::int16_t{0}}) {
+                qnum::fixed::multiply_by_quantized_multiplier(x.data(), qnum::quantized_multiplier16{m, shift}, out.data(),
+                                                              x.size());
+                for (std::size_t i = 0; i < x.size(); ++i)
+                    REQUIRE(out[i] == qnum::multiply_by_quantized_multiplier(x[i], qnum::quantized_multiplier16{m, shift}));
+            }
+        qnum::unlimit_isa();
+    }
+}

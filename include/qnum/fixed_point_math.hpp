@@ -317,6 +317,35 @@ inline void multiply_by_quantized_multiplier(const std::int32_t* acc, quantized_
     });
 }
 
+/// out[i] = multiply_by_quantized_multiplier(x[i], m) for int16 data and a Q15 multiplier (shift in [-15, 15]):
+/// saturating left shift, Q15 SRDHM, rounding_divide_by_pot, all on int16 lanes.
+inline void multiply_by_quantized_multiplier(const std::int16_t* x, quantized_multiplier16 m, std::int16_t* out,
+                                             std::size_t n) {
+    QNUM_ASSERT(m.shift >= -15 && m.shift <= 15);
+    const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    std::size_t i = 0;
+#if QNUM_FIXED_POINT_SIMD
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using A = xsimd::default_arch;
+        using B = xsimd::batch<std::int16_t, A>;
+        namespace simd = qnum::detail::simd;
+        const auto threshold = static_cast<std::int16_t>((1 << (15 - left)) - 1);
+        const auto mask = static_cast<std::int16_t>((1 << right) - 1);
+        const B mult(m.multiplier), zero(std::int16_t{0}), one(std::int16_t{1});
+        for (; i + B::size <= n; i += B::size) {
+            const B v = B::load_unaligned(x + i);
+            B s = simd::select_i16<A>(v > B(threshold), B(std::int16_t{32767}), v << left);
+            s = simd::select_i16<A>(v < B(static_cast<std::int16_t>(-threshold)), B(std::int16_t{-32768}), s);
+            const B p = simd::srdhm16<A>(s, mult);
+            const B thr = B(static_cast<std::int16_t>(mask >> 1)) + simd::select_i16<A>(p < zero, one, zero);
+            const B r = (p >> right) + simd::select_i16<A>((p & B(mask)) > thr, one, zero);
+            r.store_unaligned(out + i);
+        }
+    }
+#endif
+    for (; i < n; ++i) out[i] = qnum::multiply_by_quantized_multiplier(x[i], m);
+}
+
 }  // namespace qnum::fixed
 
 QNUM_INTRINSICS_END

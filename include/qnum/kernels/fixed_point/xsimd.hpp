@@ -83,6 +83,67 @@ inline ibatch<A> select_i32(const xsimd::batch_bool<std::int32_t, A>& c, const i
     }
 }
 
+template <class A>
+using sbatch = xsimd::batch<std::int16_t, A>;
+
+/// xsimd::select for int16 batches (same AVX-512BW problem as select_i32).
+template <class A>
+inline sbatch<A> select_i16(const xsimd::batch_bool<std::int16_t, A>& c, const sbatch<A>& a,
+                            const sbatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __mmask32 m = c;
+        const __m512i x = a, y = b;
+        return _mm512_mask_blend_epi16(m, y, x);
+    } else
+#endif
+    {
+        return xsimd::select(c, a, b);
+    }
+}
+
+/// Q15 saturating rounding doubling high multiply per int16 lane: floor((a*b + 2^14) / 2^15), INT16_MIN * INT16_MIN
+/// saturating to INT16_MAX. x86: pmulhrsw is exactly the rounding product; its one overflow (0x8000) is flipped.
+/// AArch64: sqrdmulh. Other targets: lane by lane.
+template <class A>
+inline sbatch<A> srdhm16(const sbatch<A>& a, const sbatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __m512i x = a, y = b;
+        const __mmask32 overflow = _mm512_cmpeq_epi16_mask(x, y) & _mm512_cmpeq_epi16_mask(x, _mm512_set1_epi16(-32768));
+        const __m512i r = _mm512_mulhrs_epi16(x, y);
+        return _mm512_xor_si512(r, _mm512_movm_epi16(overflow));
+    } else
+#endif
+#if XSIMD_WITH_AVX2
+    if constexpr (is_avx2_arch<A>) {
+        const __m256i x = a, y = b;
+        const __m256i overflow =
+            _mm256_and_si256(_mm256_cmpeq_epi16(x, y), _mm256_cmpeq_epi16(x, _mm256_set1_epi16(-32768)));
+        return _mm256_xor_si256(_mm256_mulhrs_epi16(x, y), overflow);
+    } else
+#endif
+#if XSIMD_WITH_SSSE3
+    if constexpr (std::is_base_of_v<xsimd::ssse3, A> && sizeof(sbatch<A>) == 16) {
+        const __m128i x = a, y = b;
+        const __m128i overflow = _mm_and_si128(_mm_cmpeq_epi16(x, y), _mm_cmpeq_epi16(x, _mm_set1_epi16(-32768)));
+        return _mm_xor_si128(_mm_mulhrs_epi16(x, y), overflow);
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) {
+        return vqrdmulhq_s16(a, b);
+    } else
+#endif
+    {
+        alignas(64) std::int16_t x[sbatch<A>::size], y[sbatch<A>::size];
+        a.store_aligned(x);
+        b.store_aligned(y);
+        for (std::size_t i = 0; i < sbatch<A>::size; ++i) x[i] = saturating_rounding_doubling_high_mul(x[i], y[i]);
+        return sbatch<A>::load_aligned(x);
+    }
+}
+
 }  // namespace qnum::detail::simd
 
 QNUM_INTRINSICS_END
