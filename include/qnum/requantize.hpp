@@ -119,7 +119,8 @@ public:
     using method = Method;
 
     /// real_multipliers.size() == 1: per tensor; otherwise one per channel. Throws qnum::error for an empty list, a
-    /// multiplier the method cannot represent (<= 0, NaN, inf, >= 2^30; power_of_two: not a power of two), a zero
+    /// multiplier the method cannot represent (<= 0, NaN, inf; fixed-point methods: >= 2^30; fp32 / rndnu: zero or
+    /// infinite as a float; power_of_two: not a power of two or exponent outside [-31, 30]), a zero
     /// point outside Out's range, or a clamp range that is empty or exceeds Out's range.
     requantizer(const std::vector<double>& real_multipliers, std::int32_t output_zero_point, qrange clamp)
         : output_{output_zero_point, clamp.min, clamp.max} {
