@@ -7,6 +7,7 @@
 #include "qnum/cpu.hpp"
 #include "qnum/error.hpp"
 #include "qnum/fixed_point.hpp"
+#include "qnum/fixed_point_math.hpp"
 #include "qnum/format.hpp"
 #include "qnum/histogram.hpp"
 #include "qnum/histogram_search.hpp"
