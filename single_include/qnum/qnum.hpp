@@ -1003,6 +1003,7 @@ inline isa best_isa() noexcept {
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 
 namespace qnum {
@@ -1059,6 +1060,14 @@ inline quantized_multiplier quantize_multiplier(double real) {
     if (shift < -31) return {0, 0};
     detail::require(shift <= 30, "quantized multiplier: real multiplier must be < 2^30 (shift above 30)");
     return {static_cast<std::int32_t>(q_fixed), shift};
+}
+
+/// quantize_multiplier for each element (per-channel multipliers); throws qnum::error at the first bad one.
+inline std::vector<quantized_multiplier> quantize_multipliers(const std::vector<double>& reals) {
+    std::vector<quantized_multiplier> out;
+    out.reserve(reals.size());
+    for (double r : reals) out.push_back(quantize_multiplier(r));
+    return out;
 }
 
 /// Q15 counterpart of quantize_multiplier for int16 fixed-point paths: multiplier = round-half-away(q * 2^15) in
@@ -1193,178 +1202,34 @@ constexpr std::int16_t multiply_by_quantized_multiplier(std::int16_t x, quantize
 }  // namespace qnum
 
 // ---- end qnum/fixed_point.hpp ----
-// ---- begin qnum/histogram.hpp ----
-// qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
-// quantiles, and a byte image to ship it between processes.
-//
-// Bins: `bins` equal bins over [lo, hi]; value x goes to bin int((x - lo) * bins / (hi - lo)) computed in float32
-// operation by operation, clamped to [0, bins - 1] — torch.histc's formula, so a histogram over the same range holds
-// the same counts as PyTorch's (the SIMD binning equals the scalar reference bit for bit). In magnitude mode the
-// binned quantity is |x| over [0, hi] (TensorRT's entropy-calibration histogram). NaN and +-inf are skipped and
-// counted. Counts are doubles: exact integers for any realistic count (< 2^53), fractional only after proportional
-// re-binning (below) or when restored from a framework that stores fractional counts.
-//
-// Range (growing histograms, the default):
-//  * the first batch sets [lo, hi] = [min, max] of its values ([0, max |x|] in magnitude mode); a single repeated
-//    value v gets [v - 1, v + 1] like torch.histc, and is re-gridded exactly as soon as a different value arrives;
-//  * a batch outside [lo, hi] widens the grid by the smallest integer factor k (and shifts it by whole new bins) so
-//    that every old bin edge stays a new bin edge: old bin i moves whole into new bin m + i / k. Counts are never
-//    interpolated, so range growth loses resolution but no exactness. (PyTorch's HistogramObserver instead
-//    up-samples each bin 128 times and re-samples, spreading counts proportionally.)
-// Fixed range (histogram(bins, lo, hi)): never grows; values outside go to the edge bins and are counted in
-// `outside` (the second pass of two-pass calibration, after a min-max pass fixed the range).
-//
-// Merging: histograms over the same grid add exactly. When one grid's edges are a subset of the other's widened
-// grid (e.g. both grew from equal grids) the counts move by whole bins, exactly. Otherwise the other histogram is
-// re-binned proportionally, assuming its values are spread uniformly inside each bin (clipped to the observed
-// extremes) — documented approximation: each count moves by less than one bin width of either grid.
-// Quantiles use the same piecewise-uniform model.
+// ---- begin qnum/fixed_point_math.hpp ----
+// qnum — transcendental functions on fixed-point values for integer-only pipelines (softmax, sigmoid and tanh
+// activations), in gemmlowp's formulation and bit-exact with gemmlowp's fixedpoint.h:
+//   exp_on_negative_values  Taylor expansion of exp around -1/8 on [-1/4, 0), then a barrel shifter multiplying by
+//                           exp(-2^k) for each set bit of the remainder;
+//   one_over_one_plus_x     1 / (1 + x) on [0, 1) by three Newton-Raphson steps from the 48/17 - 32/17 x estimate;
+//   logistic, tanh          built on the two above.
+// Values are raw int32 in Q(IntegerBits).(31 - IntegerBits): raw = real * 2^(31 - IntegerBits); results are Q0.31
+// (1.0 is represented by INT32_MAX). Each algorithm is written once, generic over the raw type: int32_t gives the
+// scalar reference, xsimd batches give the array versions (bit-identical: the same operation sequence, with the
+// SRDHM of kernels/fixed_point/xsimd.hpp). Maximum errors vs the real functions (double precision), measured over
+// every int16 value in the top bits (4 low-bit patterns each) and 10^6 random int32 inputs for several IntegerBits
+// (tests/fixed_point_math_test.cpp), are stated per function in units of 2^-31 (the Q0.31 output ULP).
 
-#include <algorithm>
-#include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <type_traits>
-#include <utility>
-#include <vector>
 
-// ---- begin qnum/detail/observe_runs.hpp ----
-// qnum — observer kernels over runs: the xsimd kernel of this translation unit's architecture for the unit-stride
-// prefix, the scalar reference for the rest (and for everything under limit_isa(isa::scalar)).
-
-#include <atomic>
-#include <cstddef>
-#include <cstdint>
-
-// ---- begin qnum/kernels/observe/scalar.hpp ----
-// qnum — observer kernels, scalar reference (the specification the SIMD kernels must equal bit for bit).
-//
-//  * min-max of a run: the smallest and largest finite value; NaN and +-inf are skipped (callers count them).
-//    The sign of a zero extreme is not specified (-0.0 and +0.0 compare equal); callers normalize it to +0.0.
-//  * histogram bin of a value: torch.histc's linear-interpolation formula in float32,
-//        bin = int((x - lo) * bins / (hi - lo)),
-//    computed operation by operation in float (subtract, multiply, divide, truncate), clamped to [0, bins - 1] so
-//    that x == hi (and values outside a fixed range) land in the edge bins. Non-finite values map to the extra slot
-//    `bins`, which callers use to count them without a branch.
-//  * quantization error of a value in units of the float result: with v = x / scale (IEEE division) and
-//    q = clamp(round_half_to_even(v), lo, hi) (lo, hi: the code range minus the zero point),
-//        e = (v - q) * scale + 0  (-0 normalized to +0),
-//    which has no multiply-add for a compiler to fuse, so every ISA computes the same float. Non-finite x give 0.
-
-#include <cfloat>
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-
-
-namespace qnum::detail {
-
-/// True for finite x (false for NaN and +-inf).
-inline bool is_finite_value(float x) noexcept { return std::fabs(x) <= FLT_MAX; }
-
-/// Running min-max of finite values.
-struct finite_range {
-    float min = HUGE_VALF;
-    float max = -HUGE_VALF;
-};
-
-/// Updates r with the finite values among n elements at x (element stride `stride`); returns how many were not
-/// finite.
-inline std::size_t minmax_run_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, finite_range& r) noexcept {
-    std::size_t nonfinite = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const float v = x[static_cast<std::ptrdiff_t>(i) * stride];
-        if (!is_finite_value(v)) {
-            ++nonfinite;
-            continue;
-        }
-        if (v < r.min) r.min = v;
-        if (v > r.max) r.max = v;
-    }
-    return nonfinite;
-}
-
-/// Counts the non-finite values among n elements at x.
-inline std::size_t count_nonfinite_scalar(const float* x, std::ptrdiff_t stride, std::size_t n) noexcept {
-    std::size_t nonfinite = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        nonfinite += is_finite_value(x[static_cast<std::ptrdiff_t>(i) * stride]) ? 0 : 1;
-    return nonfinite;
-}
-
-/// Column-wise min-max: element j of the run (j < n) belongs to column j; mins[j] / maxs[j] are updated with it if
-/// it is finite, and nonfinite[j] is incremented otherwise.
-inline void minmax_columns_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, float* mins, float* maxs,
-                                  std::uint64_t* nonfinite) noexcept {
-    for (std::size_t j = 0; j < n; ++j) {
-        const float v = x[static_cast<std::ptrdiff_t>(j) * stride];
-        if (!is_finite_value(v)) {
-            ++nonfinite[j];
-            continue;
-        }
-        if (v < mins[j]) mins[j] = v;
-        if (v > maxs[j]) maxs[j] = v;
-    }
-}
-
-/// The float grid of a histogram as the binning formula uses it.
-struct bin_grid {
-    float lo;                     ///< left edge of bin 0
-    float span;                   ///< hi - lo, finite and > 0
-    float bins;                   ///< number of bins, as float
-    float last;                   ///< bins - 1, as float
-    std::int32_t nonfinite_slot;  ///< == bins: where non-finite values are counted
-    bool magnitude;               ///< bin |x| instead of x
-};
-
-/// Bin of x (see the file comment); grid.nonfinite_slot for NaN and +-inf.
-inline std::int32_t bin_index(float x, const bin_grid& g) noexcept {
-    if (g.magnitude) x = std::fabs(x);
-    if (!is_finite_value(x)) return g.nonfinite_slot;
-    float f = (x - g.lo) * g.bins / g.span;
-    f = f > 0.0f ? f : 0.0f;
-    f = f < g.last ? f : g.last;
-    return static_cast<std::int32_t>(f);
-}
-
-/// Bins of n elements at x (element stride `stride`) into idx.
-inline void bin_indices_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
-                               std::int32_t* idx) noexcept {
-    for (std::size_t i = 0; i < n; ++i) idx[i] = bin_index(x[static_cast<std::ptrdiff_t>(i) * stride], g);
-}
-
-/// Quantization error of x (see the file comment).
-inline float clip_error(float x, float scale, float lo, float hi) noexcept {
-    if (!is_finite_value(x)) return 0.0f;
-    const float v = x / scale;
-    float q = round_half_to_even{}(v);
-    q = q < lo ? lo : (q > hi ? hi : q);
-    return (v - q) * scale + 0.0f;  // + 0 turns -0 into +0 (the clamp may pick either zero)
-}
-
-/// Quantization errors of n contiguous values into e.
-inline void clip_errors_scalar(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
-    for (std::size_t i = 0; i < n; ++i) e[i] = clip_error(x[i], scale, lo, hi);
-}
-
-}  // namespace qnum::detail
-
-// ---- end qnum/kernels/observe/scalar.hpp ----
 
 #if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-// ---- begin qnum/kernels/observe/xsimd.hpp ----
-// qnum — observer kernels with xsimd on the architecture this translation unit is compiled for (see
-// kernels/quantize/xsimd.hpp). Each equals kernels/observe/scalar.hpp bit for bit: min and max are exact (only the
-// sign of a zero extreme may differ, which callers normalize), and bin indices use the same float operations in the
-// same order. They process whole batches and return how many elements they handled; callers finish the tail with
-// the scalar reference.
+// ---- begin qnum/kernels/fixed_point/xsimd.hpp ----
+// qnum — the fixed-point primitive xsimd 8.1 lacks: saturating rounding doubling high multiply on int32 batches
+// (a signed 32x32 -> 64-bit multiply), per architecture; equal to qnum::saturating_rounding_doubling_high_mul lane by
+// lane. Used by the array forms in fixed_point_math.hpp.
 
-#include <cfloat>
-#include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -1552,6 +1417,648 @@ inline ibatch<A> load_widen(const T* src) noexcept {
 QNUM_INTRINSICS_END
 
 // ---- end qnum/detail/simd_int.hpp ----
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+/// floor((a*b + 2^30) / 2^31) per lane, INT32_MIN * INT32_MIN saturating to INT32_MAX. x86: even lanes from the
+/// 64-bit products shifted right by 31, odd lanes shifted left by 1 (bits 31..62 land in the high half), then the
+/// single overflow case (whose wrapped result is INT32_MIN) flipped to INT32_MAX. AArch64: sqrdmulh is this
+/// operation. Other targets: lane by lane.
+template <class A>
+inline ibatch<A> srdhm(const ibatch<A>& a, const ibatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __m512i x = a, y = b, round = _mm512_set1_epi64(std::int64_t{1} << 30);
+        const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, y), round), 31);
+        const __m512i odd = _mm512_slli_epi64(
+            _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(y, 32)), round), 1);
+        const __m512i r = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+        const __mmask16 overflow = _mm512_cmpeq_epi32_mask(x, y) & _mm512_cmpeq_epi32_mask(x, _mm512_set1_epi32(
+                                                                                             std::numeric_limits<std::int32_t>::min()));
+        return _mm512_mask_xor_epi32(r, overflow, r, _mm512_set1_epi32(-1));
+    }
+#endif
+#if XSIMD_WITH_AVX2
+    if constexpr (is_avx2_arch<A>) {
+        const __m256i x = a, y = b, round = _mm256_set1_epi64x(std::int64_t{1} << 30);
+        const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, y), round), 31);
+        const __m256i odd = _mm256_slli_epi64(
+            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(y, 32)), round), 1);
+        const __m256i r = _mm256_blend_epi32(even, odd, 0xAA);
+        const __m256i overflow = _mm256_and_si256(
+            _mm256_cmpeq_epi32(x, y), _mm256_cmpeq_epi32(x, _mm256_set1_epi32(std::numeric_limits<std::int32_t>::min())));
+        return _mm256_xor_si256(r, overflow);
+    }
+#endif
+#if XSIMD_WITH_SSE4_1
+    if constexpr (XSIMD_WITH_SSE4_1 && std::is_base_of_v<xsimd::sse4_1, A> && sizeof(ibatch<A>) == 16) {
+        const __m128i x = a, y = b, round = _mm_set1_epi64x(std::int64_t{1} << 30);
+        const __m128i even = _mm_srli_epi64(_mm_add_epi64(_mm_mul_epi32(x, y), round), 31);
+        const __m128i odd =
+            _mm_slli_epi64(_mm_add_epi64(_mm_mul_epi32(_mm_srli_epi64(x, 32), _mm_srli_epi64(y, 32)), round), 1);
+        const __m128i r = _mm_blend_epi16(even, odd, 0xCC);
+        const __m128i overflow = _mm_and_si128(
+            _mm_cmpeq_epi32(x, y), _mm_cmpeq_epi32(x, _mm_set1_epi32(std::numeric_limits<std::int32_t>::min())));
+        return _mm_xor_si128(r, overflow);
+    }
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) return vqrdmulhq_s32(a, b);
+#endif
+    alignas(64) std::int32_t x[ibatch<A>::size], y[ibatch<A>::size];
+    a.store_aligned(x);
+    b.store_aligned(y);
+    for (std::size_t i = 0; i < ibatch<A>::size; ++i) x[i] = saturating_rounding_doubling_high_mul(x[i], y[i]);
+    return ibatch<A>::load_aligned(x);
+}
+
+/// xsimd::select for int32 batches (xsimd 8.1's AVX-512BW int32 select does not compile: it blends bytes).
+template <class A>
+inline ibatch<A> select_i32(const xsimd::batch_bool<std::int32_t, A>& c, const ibatch<A>& a,
+                            const ibatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __mmask16 m = c;
+        return _mm512_mask_blend_epi32(m, b, a);
+    } else
+#endif
+    {
+        return xsimd::select(c, a, b);
+    }
+}
+
+template <class A>
+using sbatch = xsimd::batch<std::int16_t, A>;
+
+/// xsimd::select for int16 batches (same AVX-512BW problem as select_i32).
+template <class A>
+inline sbatch<A> select_i16(const xsimd::batch_bool<std::int16_t, A>& c, const sbatch<A>& a,
+                            const sbatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __mmask32 m = c;
+        const __m512i x = a, y = b;
+        return _mm512_mask_blend_epi16(m, y, x);
+    } else
+#endif
+    {
+        return xsimd::select(c, a, b);
+    }
+}
+
+/// Q15 saturating rounding doubling high multiply per int16 lane: floor((a*b + 2^14) / 2^15), INT16_MIN * INT16_MIN
+/// saturating to INT16_MAX. x86: pmulhrsw is exactly the rounding product; its one overflow (0x8000) is flipped.
+/// AArch64: sqrdmulh. Other targets: lane by lane.
+template <class A>
+inline sbatch<A> srdhm16(const sbatch<A>& a, const sbatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __m512i x = a, y = b;
+        const __mmask32 overflow = _mm512_cmpeq_epi16_mask(x, y) & _mm512_cmpeq_epi16_mask(x, _mm512_set1_epi16(-32768));
+        const __m512i r = _mm512_mulhrs_epi16(x, y);
+        return _mm512_xor_si512(r, _mm512_movm_epi16(overflow));
+    } else
+#endif
+#if XSIMD_WITH_AVX2
+    if constexpr (is_avx2_arch<A>) {
+        const __m256i x = a, y = b;
+        const __m256i overflow =
+            _mm256_and_si256(_mm256_cmpeq_epi16(x, y), _mm256_cmpeq_epi16(x, _mm256_set1_epi16(-32768)));
+        return _mm256_xor_si256(_mm256_mulhrs_epi16(x, y), overflow);
+    } else
+#endif
+#if XSIMD_WITH_SSSE3
+    if constexpr (std::is_base_of_v<xsimd::ssse3, A> && sizeof(sbatch<A>) == 16) {
+        const __m128i x = a, y = b;
+        const __m128i overflow = _mm_and_si128(_mm_cmpeq_epi16(x, y), _mm_cmpeq_epi16(x, _mm_set1_epi16(-32768)));
+        return _mm_xor_si128(_mm_mulhrs_epi16(x, y), overflow);
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) {
+        return vqrdmulhq_s16(a, b);
+    } else
+#endif
+    {
+        alignas(64) std::int16_t x[sbatch<A>::size], y[sbatch<A>::size];
+        a.store_aligned(x);
+        b.store_aligned(y);
+        for (std::size_t i = 0; i < sbatch<A>::size; ++i) x[i] = saturating_rounding_doubling_high_mul(x[i], y[i]);
+        return sbatch<A>::load_aligned(x);
+    }
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/fixed_point/xsimd.hpp ----
+#define QNUM_FIXED_POINT_SIMD 1
+#else
+#define QNUM_FIXED_POINT_SIMD 0
+#endif
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::fixed {
+namespace detail {
+
+// ---- operations on a raw type R: int32_t (scalar) or an xsimd int32 batch; everything wraps like hardware --------
+using raw = std::int32_t;
+
+inline raw add(raw a, raw b) noexcept {
+    return static_cast<raw>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+inline raw sub(raw a, raw b) noexcept {
+    return static_cast<raw>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+}
+template <int E>
+inline raw shl(raw a) noexcept {
+    return static_cast<raw>(static_cast<std::uint32_t>(a) << E);
+}
+inline raw select(bool m, raw a, raw b) noexcept { return m ? a : b; }
+inline raw srdhm(raw a, raw b) noexcept { return saturating_rounding_doubling_high_mul(a, b); }
+
+#if QNUM_FIXED_POINT_SIMD
+template <class A>
+using batch = xsimd::batch<std::int32_t, A>;
+template <class A>
+inline batch<A> add(const batch<A>& a, const batch<A>& b) noexcept {
+    return a + b;
+}
+template <class A>
+inline batch<A> sub(const batch<A>& a, const batch<A>& b) noexcept {
+    return a - b;
+}
+template <int E, class A>
+inline batch<A> shl(const batch<A>& a) noexcept {
+    return a << E;
+}
+template <class A>
+inline batch<A> select(const xsimd::batch_bool<std::int32_t, A>& m, const batch<A>& a, const batch<A>& b) noexcept {
+    return qnum::detail::simd::select_i32<A>(m, a, b);
+}
+template <class A>
+inline batch<A> srdhm(const batch<A>& a, const batch<A>& b) noexcept {
+    return qnum::detail::simd::srdhm<A>(a, b);
+}
+#endif
+
+template <class R>
+inline R dup(std::int32_t v) noexcept {
+    return R(v);
+}
+
+/// gemmlowp RoundingDivideByPOT (ties away from zero) by a constant exponent.
+template <int E, class R>
+inline R rdbpot(const R& x) noexcept {
+    constexpr raw mask = static_cast<raw>((std::int64_t{1} << E) - 1);
+    const R threshold = add(dup<R>(mask >> 1), select(x < dup<R>(0), dup<R>(1), dup<R>(0)));
+    return add(x >> E, select((x & dup<R>(mask)) > threshold, dup<R>(1), dup<R>(0)));
+}
+
+/// gemmlowp SaturatingRoundingMultiplyByPOT<E>: saturating left shift for E > 0, rdbpot for E < 0.
+template <int E, class R>
+inline R sat_mul_pot(const R& x) noexcept {
+    if constexpr (E == 0) {
+        return x;
+    } else if constexpr (E < 0) {
+        return rdbpot<-E>(x);
+    } else {
+        constexpr raw threshold = (raw{1} << (31 - E)) - 1;
+        R r = shl<E>(x);
+        r = select(x > dup<R>(threshold), dup<R>(std::numeric_limits<raw>::max()), r);
+        return select(x < dup<R>(-threshold), dup<R>(std::numeric_limits<raw>::min()), r);
+    }
+}
+
+/// rdbpot with a run-time exponent in [0, 31].
+template <class R>
+inline R rdbpot_rt(const R& x, int e) noexcept {
+    const auto mask = static_cast<raw>((std::int64_t{1} << e) - 1);
+    const R threshold = add(dup<R>(mask >> 1), select(x < dup<R>(0), dup<R>(1), dup<R>(0)));
+    return add(x >> e, select((x & dup<R>(mask)) > threshold, dup<R>(1), dup<R>(0)));
+}
+
+/// Saturating x * 2^e with a run-time e in [0, 31] (gemmlowp's threshold form; equals saturating_left_shift).
+template <class R>
+inline R sat_shl_rt(const R& x, int e) noexcept {
+    const auto threshold = static_cast<raw>((std::int64_t{1} << (31 - e)) - 1);
+    R r;
+    if constexpr (std::is_same_v<R, raw>) {
+        r = static_cast<raw>(static_cast<std::uint32_t>(x) << e);
+    } else {
+        r = x << e;
+    }
+    r = select(x > dup<R>(threshold), dup<R>(std::numeric_limits<raw>::max()), r);
+    return select(x < dup<R>(-threshold), dup<R>(std::numeric_limits<raw>::min()), r);
+}
+
+/// gemmlowp RoundingHalfSum: (a + b) / 2 rounded half away from zero, without a 64-bit sum: with a = 2p + q and
+/// b = 2r + s, the result is p + r + (q | s) when a + b >= 0 and p + r + (q & s) otherwise; p + r < 0 decides the
+/// sign except for a + b = 0 with q = s = 1, where both forms agree.
+template <class R>
+inline R rounding_half_sum(const R& a, const R& b) noexcept {
+    const R pr = add(a >> 1, b >> 1);
+    const R q = a & dup<R>(1), s = b & dup<R>(1);
+    return add(pr, select(pr < dup<R>(0), q & s, q | s));
+}
+
+/// exp(x) for x in [-1/4, 0), Q0.31 in and out.
+template <class R>
+inline R exp_on_interval_between_negative_one_quarter_and_0_excl(const R& a) noexcept {
+    const R constant_term = dup<R>(1895147668);     // exp(-1/8)
+    const R constant_1_over_3 = dup<R>(715827883);  // 1/3
+    const R x = add(a, dup<R>(1 << 28));           // x = a + 1/8
+    const R x2 = srdhm(x, x);
+    const R x3 = srdhm(x2, x);
+    const R x4 = srdhm(x2, x2);
+    const R x4_over_4 = sat_mul_pot<-2>(x4);
+    const R poly = sat_mul_pot<-1>(add(srdhm(add(x4_over_4, x3), constant_1_over_3), x2));
+    return add(constant_term, srdhm(constant_term, add(x, poly)));
+}
+
+template <int IntegerBits, class R>
+inline R exp_on_negative_values(const R& a) noexcept {
+    static_assert(IntegerBits >= 0 && IntegerBits <= 30, "qnum: IntegerBits must be in [0, 30]");
+    constexpr int fractional_bits = 31 - IntegerBits;
+    const R one_quarter = dup<R>(raw{1} << (fractional_bits - 2));
+    const R a_mod_quarter_minus_one_quarter = sub(a & sub(one_quarter, dup<R>(1)), one_quarter);
+    R result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        sat_mul_pot<IntegerBits>(a_mod_quarter_minus_one_quarter));
+    const R remainder = sub(a_mod_quarter_minus_one_quarter, a);
+    // exp(-2^k) in Q0.31 for k = -2 .. 4, applied for each remainder bit the format has
+    constexpr raw multipliers[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    for (int k = -2; k <= 4; ++k) {
+        if (IntegerBits > k) {
+            const R bit = dup<R>(raw{1} << (fractional_bits + k));
+            result = select((remainder & bit) != dup<R>(0), srdhm(result, dup<R>(multipliers[k + 2])), result);
+        }
+    }
+    if constexpr (IntegerBits > 5) {  // below -32 the barrel shifter has no bit: exp underflows Q0.31 anyway
+        result = select(a < dup<R>(-(raw{1} << (36 - IntegerBits))), dup<R>(0), result);
+    }
+    return select(a == dup<R>(0), dup<R>(std::numeric_limits<raw>::max()), result);
+}
+
+/// Newton-Raphson 1 / (1 + a) on [0, 1), returned in Q2.29 (x ≈ 1 / half_denominator).
+template <class R>
+inline R reciprocal_newton(const R& half_denominator) noexcept {
+    const R constant_48_over_17 = dup<R>(1515870810);    // Q2.29
+    const R constant_neg_32_over_17 = dup<R>(-1010580540);
+    const R one_q2 = dup<R>(raw{1} << 29);
+    R x = add(constant_48_over_17, srdhm(half_denominator, constant_neg_32_over_17));
+    for (int i = 0; i < 3; ++i) {
+        const R one_minus_half_denominator_times_x = sub(one_q2, srdhm(half_denominator, x));
+        x = add(x, sat_mul_pot<2>(srdhm(x, one_minus_half_denominator_times_x)));
+    }
+    return x;
+}
+
+template <class R>
+inline R one_over_one_plus_x_for_x_in_0_1(const R& a) noexcept {
+    const R x = reciprocal_newton(rounding_half_sum(a, dup<R>(std::numeric_limits<raw>::max())));
+    return sat_mul_pot<1>(x);  // Q2.29 halved is Q1.30 with the same raw; rescaled to Q0.31
+}
+
+template <class R>
+inline R one_minus_x_over_one_plus_x_for_x_in_0_1(const R& a) noexcept {
+    const R x = reciprocal_newton(rounding_half_sum(a, dup<R>(std::numeric_limits<raw>::max())));
+    return sat_mul_pot<2>(sub(x, dup<R>(raw{1} << 29)));
+}
+
+template <int IntegerBits, class R>
+inline R logistic(const R& a) noexcept {
+    const R zero = dup<R>(0);
+    const auto positive = a > zero;
+    const R abs_input = select(positive, a, sub(zero, a));
+    const R if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values<IntegerBits>(sub(zero, abs_input)));
+    const R if_negative = sub(dup<R>(std::numeric_limits<raw>::max()), if_positive);
+    return select(a == zero, dup<R>(1 << 30), select(positive, if_positive, if_negative));
+}
+
+template <int IntegerBits, class R>
+inline R tanh(const R& a) noexcept {
+    static_assert(IntegerBits <= 29, "qnum: tanh doubles its input, IntegerBits must be <= 29");
+    const R zero = dup<R>(0);
+    const auto negative = a < zero;
+    const R n = select(negative, a, sub(zero, a));
+    const R t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values<IntegerBits + 1>(n));
+    return select(a == zero, zero, select(negative, sub(zero, t), t));
+}
+
+#if QNUM_FIXED_POINT_SIMD
+// Array form: xsimd batches over whole batches, the scalar reference for the tail.
+template <class F>
+inline void map_array(const std::int32_t* in, std::int32_t* out, std::size_t n, F&& f) {
+    std::size_t i = 0;
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using B = batch<xsimd::default_arch>;
+        for (; i + B::size <= n; i += B::size) f(B::load_unaligned(in + i)).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = f(in[i]);
+}
+template <class F>
+inline void map_array2(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::size_t n, F&& f) {
+    std::size_t i = 0;
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using B = batch<xsimd::default_arch>;
+        for (; i + B::size <= n; i += B::size)
+            f(B::load_unaligned(a + i), B::load_unaligned(b + i)).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = f(a[i], b[i]);
+}
+#else
+template <class F>
+inline void map_array2(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::size_t n, F&& f) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+}
+template <class F>
+inline void map_array(const std::int32_t* in, std::int32_t* out, std::size_t n, F&& f) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
+}
+#endif
+
+}  // namespace detail
+
+/// exp(a) for INT32_MIN < a <= 0 in Q(IntegerBits).(31 - IntegerBits), result Q0.31 (exp(0) = INT32_MAX); a > 0
+/// is outside the contract. Bit-exact with gemmlowp::exp_on_negative_values. Max error |result - exp(a) * 2^31| < 500 units of
+/// 2^-31 (2.4e-7; measured 493, see header comment).
+template <int IntegerBits>
+inline std::int32_t exp_on_negative_values(std::int32_t a) noexcept {
+    return detail::exp_on_negative_values<IntegerBits>(a);
+}
+
+/// 1 / (1 + a) for a in [0, 1), Q0.31 in and out (a reciprocal for integer softmax). Bit-exact with
+/// gemmlowp::one_over_one_plus_x_for_x_in_0_1. Max error < 8 units of 2^-31 (measured 6.9).
+inline std::int32_t one_over_one_plus_x(std::int32_t a) noexcept { return detail::one_over_one_plus_x_for_x_in_0_1(a); }
+
+/// logistic(a) = 1 / (1 + exp(-a)) for any a > INT32_MIN in Q(IntegerBits).(31 - IntegerBits), result Q0.31.
+/// Bit-exact with gemmlowp::logistic. Max error < 160 units of 2^-31 (7.5e-8; measured 154).
+template <int IntegerBits>
+inline std::int32_t logistic(std::int32_t a) noexcept {
+    return detail::logistic<IntegerBits>(a);
+}
+
+/// tanh(a) for any a > INT32_MIN in Q(IntegerBits).(31 - IntegerBits), IntegerBits <= 29, result Q0.31.
+/// Bit-exact with gemmlowp::tanh. Max error < 320 units of 2^-31 (1.5e-7; measured 307).
+template <int IntegerBits>
+inline std::int32_t tanh(std::int32_t a) noexcept {
+    return detail::tanh<IntegerBits>(a);
+}
+
+/// Array forms of the functions above (SIMD when xsimd supports the target, scalar tail; bit-identical).
+template <int IntegerBits>
+inline void exp_on_negative_values(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::exp_on_negative_values<IntegerBits>(v); });
+}
+inline void one_over_one_plus_x(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::one_over_one_plus_x_for_x_in_0_1(v); });
+}
+template <int IntegerBits>
+inline void logistic(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::logistic<IntegerBits>(v); });
+}
+template <int IntegerBits>
+inline void tanh(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::tanh<IntegerBits>(v); });
+}
+
+/// Array forms of the fixed_point.hpp primitives (SIMD when xsimd supports the target, bit-identical):
+/// out[i] = saturating_rounding_doubling_high_mul(a[i], b[i]).
+inline void saturating_rounding_doubling_high_mul(const std::int32_t* a, const std::int32_t* b, std::int32_t* out,
+                                                  std::size_t n) {
+    detail::map_array2(a, b, out, n, [](const auto& x, const auto& y) { return detail::srdhm(x, y); });
+}
+
+/// out[i] = rounding_divide_by_pot(x[i], exponent), exponent in [0, 31].
+inline void rounding_divide_by_pot(const std::int32_t* x, int exponent, std::int32_t* out, std::size_t n) {
+    QNUM_ASSERT(exponent >= 0 && exponent <= 31);
+    detail::map_array(x, out, n, [exponent](const auto& v) { return detail::rdbpot_rt(v, exponent); });
+}
+
+/// out[i] = multiply_by_quantized_multiplier(acc[i], m) (double rounding, int32 result), shift in [-31, 31].
+inline void multiply_by_quantized_multiplier(const std::int32_t* acc, quantized_multiplier m, std::int32_t* out,
+                                             std::size_t n) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 31);
+    const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    detail::map_array(acc, out, n, [&](const auto& v) {
+        using R = std::decay_t<decltype(v)>;
+        return detail::rdbpot_rt(detail::srdhm(detail::sat_shl_rt(v, left), detail::dup<R>(m.multiplier)), right);
+    });
+}
+
+/// out[i] = multiply_by_quantized_multiplier(x[i], m) for int16 data and a Q15 multiplier (shift in [-15, 15]):
+/// saturating left shift, Q15 SRDHM, rounding_divide_by_pot, all on int16 lanes.
+inline void multiply_by_quantized_multiplier(const std::int16_t* x, quantized_multiplier16 m, std::int16_t* out,
+                                             std::size_t n) {
+    QNUM_ASSERT(m.shift >= -15 && m.shift <= 15);
+    const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    std::size_t i = 0;
+#if QNUM_FIXED_POINT_SIMD
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using A = xsimd::default_arch;
+        using B = xsimd::batch<std::int16_t, A>;
+        namespace simd = qnum::detail::simd;
+        const auto threshold = static_cast<std::int16_t>((1 << (15 - left)) - 1);
+        const auto mask = static_cast<std::int16_t>((1 << right) - 1);
+        const B mult(m.multiplier), zero(std::int16_t{0}), one(std::int16_t{1});
+        for (; i + B::size <= n; i += B::size) {
+            const B v = B::load_unaligned(x + i);
+            B s = simd::select_i16<A>(v > B(threshold), B(std::int16_t{32767}), v << left);
+            s = simd::select_i16<A>(v < B(static_cast<std::int16_t>(-threshold)), B(std::int16_t{-32768}), s);
+            const B p = simd::srdhm16<A>(s, mult);
+            const B thr = B(static_cast<std::int16_t>(mask >> 1)) + simd::select_i16<A>(p < zero, one, zero);
+            const B r = (p >> right) + simd::select_i16<A>((p & B(mask)) > thr, one, zero);
+            r.store_unaligned(out + i);
+        }
+    }
+#endif
+    for (; i < n; ++i) out[i] = qnum::multiply_by_quantized_multiplier(x[i], m);
+}
+
+}  // namespace qnum::fixed
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/fixed_point_math.hpp ----
+// ---- begin qnum/histogram.hpp ----
+// qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
+// quantiles, and a byte image to ship it between processes.
+//
+// Bins: `bins` equal bins over [lo, hi]; value x goes to bin int((x - lo) * bins / (hi - lo)) computed in float32
+// operation by operation, clamped to [0, bins - 1] — torch.histc's formula, so a histogram over the same range holds
+// the same counts as PyTorch's (the SIMD binning equals the scalar reference bit for bit). In magnitude mode the
+// binned quantity is |x| over [0, hi] (TensorRT's entropy-calibration histogram). NaN and +-inf are skipped and
+// counted. Counts are doubles: exact integers for any realistic count (< 2^53), fractional only after proportional
+// re-binning (below) or when restored from a framework that stores fractional counts.
+//
+// Range (growing histograms, the default):
+//  * the first batch sets [lo, hi] = [min, max] of its values ([0, max |x|] in magnitude mode); a single repeated
+//    value v gets [v - 1, v + 1] like torch.histc, and is re-gridded exactly as soon as a different value arrives;
+//  * a batch outside [lo, hi] widens the grid by the smallest integer factor k (and shifts it by whole new bins) so
+//    that every old bin edge stays a new bin edge: old bin i moves whole into new bin m + i / k. Counts are never
+//    interpolated, so range growth loses resolution but no exactness. (PyTorch's HistogramObserver instead
+//    up-samples each bin 128 times and re-samples, spreading counts proportionally.)
+// Fixed range (histogram(bins, lo, hi)): never grows; values outside go to the edge bins and are counted in
+// `outside` (the second pass of two-pass calibration, after a min-max pass fixed the range).
+//
+// Merging: histograms over the same grid add exactly. When one grid's edges are a subset of the other's widened
+// grid (e.g. both grew from equal grids) the counts move by whole bins, exactly. Otherwise the other histogram is
+// re-binned proportionally, assuming its values are spread uniformly inside each bin (clipped to the observed
+// extremes) — documented approximation: each count moves by less than one bin width of either grid.
+// Quantiles use the same piecewise-uniform model.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin qnum/detail/observe_runs.hpp ----
+// qnum — observer kernels over runs: the xsimd kernel of this translation unit's architecture for the unit-stride
+// prefix, the scalar reference for the rest (and for everything under limit_isa(isa::scalar)).
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+// ---- begin qnum/kernels/observe/scalar.hpp ----
+// qnum — observer kernels, scalar reference (the specification the SIMD kernels must equal bit for bit).
+//
+//  * min-max of a run: the smallest and largest finite value; NaN and +-inf are skipped (callers count them).
+//    The sign of a zero extreme is not specified (-0.0 and +0.0 compare equal); callers normalize it to +0.0.
+//  * histogram bin of a value: torch.histc's linear-interpolation formula in float32,
+//        bin = int((x - lo) * bins / (hi - lo)),
+//    computed operation by operation in float (subtract, multiply, divide, truncate), clamped to [0, bins - 1] so
+//    that x == hi (and values outside a fixed range) land in the edge bins. Non-finite values map to the extra slot
+//    `bins`, which callers use to count them without a branch.
+//  * quantization error of a value in units of the float result: with v = x / scale (IEEE division) and
+//    q = clamp(round_half_to_even(v), lo, hi) (lo, hi: the code range minus the zero point),
+//        e = (v - q) * scale + 0  (-0 normalized to +0),
+//    which has no multiply-add for a compiler to fuse, so every ISA computes the same float. Non-finite x give 0.
+
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum::detail {
+
+/// True for finite x (false for NaN and +-inf).
+inline bool is_finite_value(float x) noexcept { return std::fabs(x) <= FLT_MAX; }
+
+/// Running min-max of finite values.
+struct finite_range {
+    float min = HUGE_VALF;
+    float max = -HUGE_VALF;
+};
+
+/// Updates r with the finite values among n elements at x (element stride `stride`); returns how many were not
+/// finite.
+inline std::size_t minmax_run_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, finite_range& r) noexcept {
+    std::size_t nonfinite = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = x[static_cast<std::ptrdiff_t>(i) * stride];
+        if (!is_finite_value(v)) {
+            ++nonfinite;
+            continue;
+        }
+        if (v < r.min) r.min = v;
+        if (v > r.max) r.max = v;
+    }
+    return nonfinite;
+}
+
+/// Counts the non-finite values among n elements at x.
+inline std::size_t count_nonfinite_scalar(const float* x, std::ptrdiff_t stride, std::size_t n) noexcept {
+    std::size_t nonfinite = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        nonfinite += is_finite_value(x[static_cast<std::ptrdiff_t>(i) * stride]) ? 0 : 1;
+    return nonfinite;
+}
+
+/// Column-wise min-max: element j of the run (j < n) belongs to column j; mins[j] / maxs[j] are updated with it if
+/// it is finite, and nonfinite[j] is incremented otherwise.
+inline void minmax_columns_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, float* mins, float* maxs,
+                                  std::uint64_t* nonfinite) noexcept {
+    for (std::size_t j = 0; j < n; ++j) {
+        const float v = x[static_cast<std::ptrdiff_t>(j) * stride];
+        if (!is_finite_value(v)) {
+            ++nonfinite[j];
+            continue;
+        }
+        if (v < mins[j]) mins[j] = v;
+        if (v > maxs[j]) maxs[j] = v;
+    }
+}
+
+/// The float grid of a histogram as the binning formula uses it.
+struct bin_grid {
+    float lo;                     ///< left edge of bin 0
+    float span;                   ///< hi - lo, finite and > 0
+    float bins;                   ///< number of bins, as float
+    float last;                   ///< bins - 1, as float
+    std::int32_t nonfinite_slot;  ///< == bins: where non-finite values are counted
+    bool magnitude;               ///< bin |x| instead of x
+};
+
+/// Bin of x (see the file comment); grid.nonfinite_slot for NaN and +-inf.
+inline std::int32_t bin_index(float x, const bin_grid& g) noexcept {
+    if (g.magnitude) x = std::fabs(x);
+    if (!is_finite_value(x)) return g.nonfinite_slot;
+    float f = (x - g.lo) * g.bins / g.span;
+    f = f > 0.0f ? f : 0.0f;
+    f = f < g.last ? f : g.last;
+    return static_cast<std::int32_t>(f);
+}
+
+/// Bins of n elements at x (element stride `stride`) into idx.
+inline void bin_indices_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
+                               std::int32_t* idx) noexcept {
+    for (std::size_t i = 0; i < n; ++i) idx[i] = bin_index(x[static_cast<std::ptrdiff_t>(i) * stride], g);
+}
+
+/// Quantization error of x (see the file comment).
+inline float clip_error(float x, float scale, float lo, float hi) noexcept {
+    if (!is_finite_value(x)) return 0.0f;
+    const float v = x / scale;
+    float q = round_half_to_even{}(v);
+    q = q < lo ? lo : (q > hi ? hi : q);
+    return (v - q) * scale + 0.0f;  // + 0 turns -0 into +0 (the clamp may pick either zero)
+}
+
+/// Quantization errors of n contiguous values into e.
+inline void clip_errors_scalar(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    for (std::size_t i = 0; i < n; ++i) e[i] = clip_error(x[i], scale, lo, hi);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/observe/scalar.hpp ----
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/observe/xsimd.hpp ----
+// qnum — observer kernels with xsimd on the architecture this translation unit is compiled for (see
+// kernels/quantize/xsimd.hpp). Each equals kernels/observe/scalar.hpp bit for bit: min and max are exact (only the
+// sign of a zero extreme may differ, which callers normalize), and bin indices use the same float operations in the
+// same order. They process whole batches and return how many elements they handled; callers finish the tail with
+// the scalar reference.
+
+#include <cfloat>
+#include <cstddef>
+#include <cstdint>
+
+#include <xsimd/xsimd.hpp>
+
 
 QNUM_INTRINSICS_BEGIN
 
@@ -5923,15 +6430,21 @@ inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requan
     }
 }
 
-/// n elements starting at channel c0 (per_channel) or all with channel 0.
+/// n elements starting at channel c0 (per_channel) or all with channel 0; bias (optional, nullptr for none) is added
+/// to acc[i] first, saturating: bias[i] belongs to element i.
 template <class Out, class Method>
-inline void requant_run_scalar(const std::int32_t* acc, Out* out, std::size_t n, const requant_channel* channels,
-                               bool per_channel, std::size_t c0, const requant_output& o) {
+inline void requant_run_scalar(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+                               const requant_channel* channels, bool per_channel, std::size_t c0,
+                               const requant_output& o) {
+    const requant_output out_stage = o;  // local copies: stores through Out* (a char type) may alias anything
+    const auto biased = [bias, acc](std::size_t i) {
+        return bias ? saturate_to_int32(static_cast<std::int64_t>(acc[i]) + bias[i]) : acc[i];
+    };
     if (per_channel) {
-        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], channels[c0 + i], o);
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(biased(i), channels[c0 + i], out_stage);
     } else {
         const requant_channel ch = channels[0];
-        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], ch, o);
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(biased(i), ch, out_stage);
     }
 }
 
@@ -6002,6 +6515,16 @@ QNUM_TARGET_AVX2 inline __m256i saturating_shl(__m256i x, __m256i n) noexcept {
     const __m256i exact = _mm256_cmpeq_epi32(_mm256_srav_epi32(shifted, n), x);
     const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(x, 31), _mm256_set1_epi32(0x7FFFFFFF));
     return _mm256_blendv_epi8(saturated, shifted, exact);
+}
+
+/// a + b saturated per lane: overflow iff both operands' signs differ from the wrapped sum's.
+QNUM_TARGET_AVX2 inline __m256i saturating_add(__m256i a, __m256i b) noexcept {
+    const __m256i sum = _mm256_add_epi32(a, b);
+    const __m256i overflow = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
+    const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(0x7FFFFFFF));
+    // blendv_ps picks per 32-bit lane by its sign bit, which is the overflow flag
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(sum), _mm256_castsi256_ps(saturated),
+                                                 _mm256_castsi256_ps(overflow)));
 }
 
 /// floor((x*m + round) / 2^31) per lane, round a 64-bit constant (0 or 2^30); the result must fit int32 (it does
@@ -6113,9 +6636,9 @@ QNUM_TARGET_AVX2 inline void store32(Out* out, __m256i a, __m256i b, __m256i c, 
 /// at lane i % 8 of group g0 + i / 8 of `tables`; otherwise `single` for all. LeftShift: some channel has a non-zero
 /// left shift.
 template <class Out, class Method, bool PerChannel, bool LeftShift>
-QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std::size_t n, const channel_tables& tables,
-                                         std::size_t g0, const requant_simd_channel& single,
-                                         const requant_output& o) noexcept {
+QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+                                         const channel_tables& tables, std::size_t g0,
+                                         const requant_simd_channel& single, const requant_output& o) noexcept {
     const __m256i lo_zp = _mm256_set1_epi32(o.lo - o.zero_point), hi_zp = _mm256_set1_epi32(o.hi - o.zero_point);
     const __m256i zp = _mm256_set1_epi32(o.zero_point);
     const lanes fixed = broadcast(single);
@@ -6123,7 +6646,8 @@ QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std:
     for (std::size_t i = 0; i < blocks; i += 32) {
         __m256i r[4];
         for (int k = 0; k < 4; ++k) {
-            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            if (bias) x = saturating_add(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + i + 8 * k)));
             if constexpr (PerChannel) {
                 r[k] = requant8<Method, LeftShift>(x, load_lanes<Method, LeftShift>(tables, g0 + i / 8 + k), lo_zp, hi_zp, zp);
             } else {
@@ -6149,6 +6673,50 @@ template <class M>
 inline constexpr bool is_requant_method_v =
     std::is_same_v<M, double_rounding> || std::is_same_v<M, single_rounding> || std::is_same_v<M, rndnu> ||
     std::is_same_v<M, fp32> || std::is_same_v<M, power_of_two>;
+
+/// Activations fused into the output stage's clamp (TFLite's kTfLiteActRelu, Relu6, ReluN1To1).
+enum class fused_activation : std::uint8_t { none, relu, relu6, relu_n1_to_1 };
+
+/// TFLite's CalculateActivationRangeQuantized: the clamp range of Out for a fused activation, with bounds
+/// zero_point + round(f / output_scale) (float division, round half away from zero) intersected with Out's range.
+/// Throws qnum::error for a non-positive or non-finite scale or a zero point outside Out's range.
+template <class Out>
+inline qrange activation_range(fused_activation act, float output_scale, std::int32_t output_zero_point) {
+    constexpr std::int32_t qmin = std::numeric_limits<Out>::min(), qmax = std::numeric_limits<Out>::max();
+    detail::require(std::isfinite(output_scale) && output_scale > 0.0f, "activation_range: scale must be > 0");
+    detail::require(output_zero_point >= qmin && output_zero_point <= qmax,
+                    "activation_range: zero point outside the output type's range");
+    const auto quantize = [&](float f) {
+        const double q = static_cast<double>(output_zero_point) + std::round(f / output_scale);
+        return static_cast<std::int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
+    };
+    switch (act) {
+        case fused_activation::relu:
+            return {std::max(qmin, quantize(0.0f)), qmax};
+        case fused_activation::relu6:
+            return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+        case fused_activation::relu_n1_to_1:
+            return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+        case fused_activation::none:
+            break;
+    }
+    return {qmin, qmax};
+}
+
+/// v clamped to Out's range (the final narrowing of an output stage).
+template <class Out>
+constexpr Out saturating_cast(std::int32_t v) noexcept {
+    static_assert(std::is_integral_v<Out> && sizeof(Out) <= 4, "qnum: saturating_cast to an integer of <= 32 bits");
+    constexpr std::int64_t lo = std::numeric_limits<Out>::min(), hi = std::numeric_limits<Out>::max();
+    return static_cast<Out>(v < lo ? lo : v > hi ? hi : v);
+}
+
+/// acc[r * cols + j] += bias[j] for every row, saturating (the bias stage when it is not fused into requantizer).
+inline void add_bias(std::int32_t* acc, const std::int32_t* bias, std::size_t rows, std::size_t cols) noexcept {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < cols; ++j)
+            acc[r * cols + j] = detail::saturate_to_int32(static_cast<std::int64_t>(acc[r * cols + j]) + bias[j]);
+}
 
 namespace detail {
 
@@ -6193,7 +6761,8 @@ public:
     using method = Method;
 
     /// real_multipliers.size() == 1: per tensor; otherwise one per channel. Throws qnum::error for an empty list, a
-    /// multiplier the method cannot represent (<= 0, NaN, inf, >= 2^30; power_of_two: not a power of two), a zero
+    /// multiplier the method cannot represent (<= 0, NaN, inf; fixed-point methods: >= 2^30; fp32 / rndnu: zero or
+    /// infinite as a float; power_of_two: not a power of two or exponent outside [-31, 30]), a zero
     /// point outside Out's range, or a clamp range that is empty or exceeds Out's range.
     requantizer(const std::vector<double>& real_multipliers, std::int32_t output_zero_point, qrange clamp)
         : output_{output_zero_point, clamp.min, clamp.max} {
@@ -6225,37 +6794,28 @@ public:
     /// out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i])) (per tensor: M_0 for every i). Per channel,
     /// channel0 + n must not exceed channels() (QNUM_ASSERT). acc and out must not overlap.
     void apply(const std::int32_t* acc, Out* out, std::size_t n, std::size_t channel0 = 0) const {
-        const bool per_channel = channels_.size() > 1;
-        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
-        std::size_t done = 0;
-#if QNUM_HAS_X86_KERNELS
-        if (n >= 32 && isa_enabled(isa::avx2)) {
-            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
-            if (per_channel) {
-                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
-                done = std::min(n, (8 - channel0 % 8) % 8);
-                detail::requant_run_scalar<Out, Method>(acc, out, done, channels_.data(), true, channel0, output_);
-                const std::size_t g0 = (channel0 + done) / 8;
-                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
-                                              acc + done, out + done, n - done, t, g0, single_, output_)
-                                        : detail::avx2::requant_run<Out, Method, true, false>(
-                                              acc + done, out + done, n - done, t, g0, single_, output_);
-            } else {
-                done = any_left_shift_
-                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, out, n, t, 0, single_, output_)
-                           : detail::avx2::requant_run<Out, Method, false, false>(acc, out, n, t, 0, single_, output_);
-            }
-        }
-#endif
-        detail::requant_run_scalar<Out, Method>(acc + done, out + done, n - done, channels_.data(), per_channel,
-                                                channel0 + done, output_);
+        run(acc, nullptr, out, n, channel0);
+    }
+
+    /// With a bias: out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i] + bias[channel0 + i])), the int32
+    /// addition saturating. The bias is indexed by channel (output column) also when the multiplier is per tensor.
+    void apply(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+               std::size_t channel0 = 0) const {
+        run(acc, bias + channel0, out, n, channel0);
     }
 
     /// Row-major [rows x cols] accumulators to outputs of the same shape; per channel, column j uses channel j and
     /// cols must equal channels() (QNUM_ASSERT). Same as apply() on each row.
     void apply_rows(const std::int32_t* acc, Out* out, std::size_t rows, std::size_t cols) const {
         QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
-        for (std::size_t r = 0; r < rows; ++r) apply(acc + r * cols, out + r * cols, cols, 0);
+        for (std::size_t r = 0; r < rows; ++r) run(acc + r * cols, nullptr, out + r * cols, cols, 0);
+    }
+
+    /// apply_rows with a per-column bias: bias[j] is added (saturating) to column j of every row.
+    void apply_rows(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t rows,
+                    std::size_t cols) const {
+        QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
+        for (std::size_t r = 0; r < rows; ++r) run(acc + r * cols, bias, out + r * cols, cols, 0);
     }
 
     /// Requantizes one accumulator of channel c (the scalar reference).
@@ -6272,6 +6832,38 @@ public:
     qrange clamp() const noexcept { return {output_.lo, output_.hi}; }
 
 private:
+    // acc[i] (+ bias[i] when bias is not null) of channel channel0 + i -> out[i].
+    void run(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n, std::size_t channel0) const {
+        const bool per_channel = channels_.size() > 1;
+        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
+        std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+        if (n >= 32 && isa_enabled(isa::avx2)) {
+            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
+            if (per_channel) {
+                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
+                done = std::min(n, (8 - channel0 % 8) % 8);
+                detail::requant_run_scalar<Out, Method>(acc, bias, out, done, channels_.data(), true, channel0,
+                                                        output_);
+                const std::int32_t* b = bias ? bias + done : nullptr;
+                const std::size_t g0 = (channel0 + done) / 8;
+                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
+                                              acc + done, b, out + done, n - done, t, g0, single_, output_)
+                                        : detail::avx2::requant_run<Out, Method, true, false>(
+                                              acc + done, b, out + done, n - done, t, g0, single_, output_);
+            } else {
+                done = any_left_shift_
+                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, bias, out, n, t, 0, single_,
+                                                                                 output_)
+                           : detail::avx2::requant_run<Out, Method, false, false>(acc, bias, out, n, t, 0, single_,
+                                                                                  output_);
+            }
+        }
+#endif
+        detail::requant_run_scalar<Out, Method>(acc + done, bias ? bias + done : nullptr, out + done, n - done,
+                                                channels_.data(), per_channel, channel0 + done, output_);
+    }
+
     std::vector<detail::requant_channel> channels_;
     // SIMD form, 8 channels per group (over-aligned element types: C++17 aligned new)
     std::vector<detail::requant_channel_group> groups_;
