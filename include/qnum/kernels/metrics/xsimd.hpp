@@ -16,6 +16,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "qnum/cpu.hpp"
+#include "qnum/detail/fp_barrier.hpp"
 #include "qnum/detail/simd_int.hpp"
 #include "qnum/kernels/metrics/scalar.hpp"
 
@@ -53,16 +54,7 @@ inline dbatch<A> load_widen_double(const float* src) noexcept {
 /// v, as a value the compiler cannot fuse into a following addition (see fp_barrier.hpp).
 template <class A>
 inline dbatch<A> opaque(const dbatch<A>& v) noexcept {
-    typename dbatch<A>::register_type r = v;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
-    __asm__("" : "+x"(r));
-#elif defined(__GNUC__) && defined(__aarch64__)
-    __asm__("" : "+w"(r));
-#else
-    volatile auto keep = r;
-    r = keep;
-#endif
-    return r;
+    return fp_barrier(static_cast<typename dbatch<A>::register_type>(v));
 }
 
 /// Adds n pairs (a multiple of cmp_lanes, inside one block, starting at a lane-0 position) of contiguous r and t to
