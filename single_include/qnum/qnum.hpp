@@ -4934,16 +4934,7 @@ inline dbatch<A> load_widen_double(const float* src) noexcept {
 /// v, as a value the compiler cannot fuse into a following addition (see fp_barrier.hpp).
 template <class A>
 inline dbatch<A> opaque(const dbatch<A>& v) noexcept {
-    typename dbatch<A>::register_type r = v;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
-    __asm__("" : "+x"(r));
-#elif defined(__GNUC__) && defined(__aarch64__)
-    __asm__("" : "+w"(r));
-#else
-    volatile auto keep = r;
-    r = keep;
-#endif
-    return r;
+    return fp_barrier(static_cast<typename dbatch<A>::register_type>(v));
 }
 
 /// Adds n pairs (a multiple of cmp_lanes, inside one block, starting at a lane-0 position) of contiguous r and t to
@@ -5180,6 +5171,24 @@ void compare_dequantized_run(compare_state& s, const float* r, std::ptrdiff_t rs
     }
 }
 
+/// Calls f(r, r_stride, t, t_stride, n) on each pair of matching contiguous-as-possible runs of two same-shape views
+/// (dimensions coalesced first, so dense tensors are one run); stops early when f returns false.
+template <class F>
+inline void for_each_run_pair(const strided_view<const float>& reference, const strided_view<const float>& test,
+                              F&& f) {
+    if (reference.empty()) return;
+    std::size_t keep = no_axis;
+    const auto [a, b] = coalesce(keep, reference, test);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    bool more = true;
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            if (more) more = f(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n);
+        },
+        a, b);
+}
+
 }  // namespace detail
 
 /// Compares `test` against `reference` (same shape, any strides) in one pass: every statistic of `comparison`.
@@ -5187,17 +5196,11 @@ void compare_dequantized_run(compare_state& s, const float* r, std::ptrdiff_t rs
 inline comparison compare(strided_view<const float> reference, strided_view<const float> test) {
     detail::require(reference.same_shape(test), "compare: reference and test have different shapes");
     detail::compare_state s;
-    if (!reference.empty()) {
-        std::size_t keep = detail::no_axis;
-        const auto [a, b] = detail::coalesce(keep, reference, test);
-        const std::size_t last = a.rank() - 1;
-        const auto n = static_cast<std::size_t>(a.extent(last));
-        detail::for_each_run(
-            [&](const dims&, const auto& off, std::uint64_t) {
-                detail::compare_run(s, a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n);
-            },
-            a, b);
-    }
+    detail::for_each_run_pair(reference, test,
+                              [&](const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts, std::size_t n) {
+                                  detail::compare_run(s, r, rs, t, ts, n);
+                                  return true;
+                              });
     return detail::compare_finish(s);
 }
 
@@ -5306,21 +5309,16 @@ inline bool allclose(strided_view<const float> reference, strided_view<const flo
                      double atol = 1e-8) {
     detail::require(reference.same_shape(test), "allclose: reference and test have different shapes");
     bool ok = true;
-    if (reference.empty()) return ok;
-    std::size_t keep = detail::no_axis;
-    const auto [a, b] = detail::coalesce(keep, reference, test);
-    const std::size_t last = a.rank() - 1;
-    const auto n = static_cast<std::size_t>(a.extent(last));
-    detail::for_each_run(
-        [&](const dims&, const auto& off, std::uint64_t) {
+    detail::for_each_run_pair(
+        reference, test, [&](const float* rp, std::ptrdiff_t rs, const float* tp, std::ptrdiff_t ts, std::size_t n) {
             for (std::size_t i = 0; i < n && ok; ++i) {
-                const auto p = static_cast<std::ptrdiff_t>(i);
-                const double r = a.data()[off[0] + p * a.stride(last)], t = b.data()[off[1] + p * b.stride(last)];
+                const auto k = static_cast<std::ptrdiff_t>(i);
+                const double r = rp[k * rs], t = tp[k * ts];
                 if (r == t) continue;                                 // equal values, including equal infinities
                 ok = std::fabs(t - r) <= atol + rtol * std::fabs(r);  // false for NaN and infinities
             }
-        },
-        a, b);
+            return ok;
+        });
     return ok;
 }
 
