@@ -154,6 +154,11 @@ TEST_CASE("quantize_multiplier: TFLite decomposition, corners and errors") {
     CHECK_THROWS_AS(quantize_multiplier(std::numeric_limits<double>::infinity()), error);
     CHECK_THROWS_AS(quantize_multiplier(-std::numeric_limits<double>::infinity()), error);
     CHECK_THROWS_AS(quantize_multiplier(1e300), error);
+    const auto per_channel = quantize_multipliers({0.5, 3.0, 1e-300});
+    REQUIRE(per_channel.size() == 3);
+    CHECK(per_channel[1] == quantized_multiplier{3 << 29, 2});
+    CHECK(per_channel[2] == quantized_multiplier{0, 0});
+    CHECK_THROWS_AS(quantize_multipliers({0.5, -1.0}), error);
 }
 
 TEST_CASE("SRDHM and RDBPOT equal gemmlowp on edges and random inputs") {
@@ -207,7 +212,7 @@ TEST_CASE_TEMPLATE("requantizer: every dispatch level equals the scalar referenc
         using M = decltype(method);
         const requantizer<Out, M> rq(ms, zp, clamp);
         for (std::size_t c0 : {std::size_t{0}, std::size_t{3}}) {
-            const std::size_t len = ms.size() > 1 ? n - c0 : n;
+            const std::size_t len = n - c0;
             std::vector<Out> ref(len), got(len);
             limit_isa(isa::scalar);
             rq.apply(acc.data() + c0, ref.data(), len, ms.size() > 1 ? c0 : 0);
@@ -286,7 +291,7 @@ TEST_CASE("10^8 random (acc, multiplier, shift) triples: bit-exact with TFLite (
         int kind = 0;
         // double rounding
         const int left = shift > 0 ? shift : 0;
-        const std::int64_t shifted = static_cast<std::int64_t>(acc) << left;
+        const std::int64_t shifted = static_cast<std::int64_t>(acc) * (std::int64_t{1} << left);
         if (shifted >= i32_min && shifted <= i32_max) {
             ++tflite_double_defined;
             ok = multiply_by_quantized_multiplier(acc, qm) == tflite_double_rounding(acc, m, shift);
@@ -338,7 +343,7 @@ TEST_CASE("edge cases: INT32_MIN/MAX, shifts 0 / +-31, multipliers 2^30 and 2^31
                 INFO("acc ", acc, " m ", m, " shift ", shift);
                 const quantized_multiplier qm{m, shift};
                 const int left = shift > 0 ? shift : 0;
-                const std::int64_t shifted = static_cast<std::int64_t>(acc) << left;
+                const std::int64_t shifted = static_cast<std::int64_t>(acc) * (std::int64_t{1} << left);
                 const std::int32_t sat = shifted < i32_min   ? i32_min
                                          : shifted > i32_max ? i32_max
                                                              : static_cast<std::int32_t>(shifted);
@@ -668,3 +673,57 @@ TEST_CASE("fp32 requantization equals libXNNPACK's qs8 / qu8 fully-connected ope
     CHECK(differs_from_rndnu > 0);
 }
 #endif
+
+TEST_CASE("output stage: fused bias (saturating) at every level, activation ranges, saturating cast") {
+    splitmix rng{77};
+    const std::size_t cols = 203, rows = 5;
+    std::vector<std::int32_t> acc(rows * cols), bias(cols);
+    for (auto& a : acc) a = static_cast<std::int32_t>(rng()) >> (rng() % 32);
+    for (auto& b : bias) b = static_cast<std::int32_t>(rng()) >> (rng() % 32);
+    acc[0] = i32_max, bias[0] = i32_max;  // saturating sums
+    acc[1] = i32_min, bias[1] = i32_min;
+    acc[cols + 2] = i32_max, bias[2] = 5;
+    std::vector<double> ms(cols);
+    for (auto& m : ms) m = std::ldexp(1.0 + static_cast<double>(rng() % 1000) / 1000.0, -static_cast<int>(rng() % 30));
+    auto check = [&](auto method, const std::vector<double>& mult) {
+        const requantizer<std::int8_t, decltype(method)> rq(mult, -7, {-100, 120});
+        std::vector<std::int8_t> got(rows * cols), fused(rows * cols);
+        std::vector<std::int32_t> biased = acc;
+        add_bias(biased.data(), bias.data(), rows, cols);
+        CHECK(biased[0] == i32_max);
+        CHECK(biased[1] == i32_min);
+        for (isa level : levels()) {
+            limit_isa(level);
+            rq.apply_rows(acc.data(), bias.data(), fused.data(), rows, cols);
+            rq.apply_rows(biased.data(), got.data(), rows, cols);
+            REQUIRE(fused == got);
+            for (std::size_t c0 : {std::size_t{0}, std::size_t{9}}) {
+                rq.apply(acc.data() + cols + c0, bias.data(), fused.data(), cols - c0, c0);
+                rq.apply(biased.data() + cols + c0, got.data(), cols - c0, c0);
+                REQUIRE(std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(cols - c0), fused.begin()));
+            }
+        }
+        unlimit_isa();
+    };
+    check(double_rounding{}, ms);
+    check(single_rounding{}, ms);
+    check(fp32{}, ms);
+    check(rndnu{}, {0.01});
+    check(double_rounding{}, {3.5});
+
+    // TFLite CalculateActivationRangeQuantized
+    CHECK(activation_range<std::int8_t>(fused_activation::none, 0.1f, 3) == qrange{-128, 127});
+    CHECK(activation_range<std::int8_t>(fused_activation::relu, 0.1f, 3) == qrange{3, 127});
+    CHECK(activation_range<std::int8_t>(fused_activation::relu6, 0.1f, -128) == qrange{-128, -68});
+    CHECK(activation_range<std::int8_t>(fused_activation::relu6, 0.01f, 0) == qrange{0, 127});
+    CHECK(activation_range<std::uint8_t>(fused_activation::relu_n1_to_1, 1.0f / 64, 128) == qrange{64, 192});
+    CHECK(activation_range<std::uint8_t>(fused_activation::relu, 0.5f, 0) == qrange{0, 255});
+    CHECK(activation_range<std::int16_t>(fused_activation::relu6, 6.0f / 32767, 0) == qrange{0, 32767});
+    CHECK_THROWS_AS(activation_range<std::int8_t>(fused_activation::relu, 0.0f, 0), error);
+    CHECK_THROWS_AS(activation_range<std::int8_t>(fused_activation::relu, 0.1f, 200), error);
+    CHECK(saturating_cast<std::int8_t>(300) == 127);
+    CHECK(saturating_cast<std::int8_t>(-300) == -128);
+    CHECK(saturating_cast<std::uint8_t>(-1) == 0);
+    CHECK(saturating_cast<std::int16_t>(i32_min) == -32768);
+    CHECK(saturating_cast<std::int16_t>(1234) == 1234);
+}

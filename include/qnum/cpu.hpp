@@ -27,11 +27,13 @@
 #define QNUM_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define QNUM_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
 #define QNUM_TARGET_AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define QNUM_TARGET_AVX512VBMI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")))
 #define QNUM_HAS_X86_KERNELS 1
 #else
 #define QNUM_TARGET_AVX2
 #define QNUM_TARGET_AVX512
 #define QNUM_TARGET_AVX512VNNI
+#define QNUM_TARGET_AVX512VBMI
 #define QNUM_HAS_X86_KERNELS 0
 #endif
 
@@ -86,6 +88,7 @@ namespace detail {
 struct cpu_features {
     bool avx2 = false, fma = false;
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false;
+    bool avx512vbmi = false;  ///< vpermb / vpermi2b (byte permutes); not an isa level, see avx512_vbmi_enabled()
     bool neon = false, neon_dot = false;
 };
 
@@ -110,6 +113,7 @@ inline cpu_features detect_cpu_features() noexcept {
         f.avx512bw = (b & (1u << 30)) != 0;
         f.avx512vl = (b & (1u << 31)) != 0;
         f.avx512vnni = (c & (1u << 11)) != 0;
+        f.avx512vbmi = (c & (1u << 1)) != 0;
     }
 #elif QNUM_ARM64
     f.neon = true;
@@ -165,6 +169,11 @@ inline bool isa_enabled(isa level) noexcept {
     const auto ceiling = detail::isa_ceiling.load(std::memory_order_relaxed);
     return static_cast<std::uint8_t>(level) <= ceiling && cpu_supports(level);
 }
+
+/// True when the avx512 level may be dispatched (isa_enabled(isa::avx512)) and the CPU also has AVX-512 VBMI byte
+/// permutes. VBMI is a feature on top of that level, not a level of its own: kernels that want it use it at the
+/// avx512 level and fall back to their AVX2 kernel without it, so limit_isa() keeps the same meaning.
+inline bool avx512_vbmi_enabled() noexcept { return isa_enabled(isa::avx512) && detail::cpu().avx512vbmi; }
 
 /// The most capable level this CPU supports, after any limit_isa() cap.
 inline isa best_isa() noexcept {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "qnum/error.hpp"
 
@@ -69,6 +70,14 @@ inline quantized_multiplier quantize_multiplier(double real) {
     if (shift < -31) return {0, 0};
     detail::require(shift <= 30, "quantized multiplier: real multiplier must be < 2^30 (shift above 30)");
     return {static_cast<std::int32_t>(q_fixed), shift};
+}
+
+/// quantize_multiplier for each element (per-channel multipliers); throws qnum::error at the first bad one.
+inline std::vector<quantized_multiplier> quantize_multipliers(const std::vector<double>& reals) {
+    std::vector<quantized_multiplier> out;
+    out.reserve(reals.size());
+    for (double r : reals) out.push_back(quantize_multiplier(r));
+    return out;
 }
 
 /// Q15 counterpart of quantize_multiplier for int16 fixed-point paths: multiplier = round-half-away(q * 2^15) in

@@ -32,6 +32,50 @@ inline constexpr bool is_requant_method_v =
     std::is_same_v<M, double_rounding> || std::is_same_v<M, single_rounding> || std::is_same_v<M, rndnu> ||
     std::is_same_v<M, fp32> || std::is_same_v<M, power_of_two>;
 
+/// Activations fused into the output stage's clamp (TFLite's kTfLiteActRelu, Relu6, ReluN1To1).
+enum class fused_activation : std::uint8_t { none, relu, relu6, relu_n1_to_1 };
+
+/// TFLite's CalculateActivationRangeQuantized: the clamp range of Out for a fused activation, with bounds
+/// zero_point + round(f / output_scale) (float division, round half away from zero) intersected with Out's range.
+/// Throws qnum::error for a non-positive or non-finite scale or a zero point outside Out's range.
+template <class Out>
+inline qrange activation_range(fused_activation act, float output_scale, std::int32_t output_zero_point) {
+    constexpr std::int32_t qmin = std::numeric_limits<Out>::min(), qmax = std::numeric_limits<Out>::max();
+    detail::require(std::isfinite(output_scale) && output_scale > 0.0f, "activation_range: scale must be > 0");
+    detail::require(output_zero_point >= qmin && output_zero_point <= qmax,
+                    "activation_range: zero point outside the output type's range");
+    const auto quantize = [&](float f) {
+        const double q = static_cast<double>(output_zero_point) + std::round(f / output_scale);
+        return static_cast<std::int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
+    };
+    switch (act) {
+        case fused_activation::relu:
+            return {std::max(qmin, quantize(0.0f)), qmax};
+        case fused_activation::relu6:
+            return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+        case fused_activation::relu_n1_to_1:
+            return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+        case fused_activation::none:
+            break;
+    }
+    return {qmin, qmax};
+}
+
+/// v clamped to Out's range (the final narrowing of an output stage).
+template <class Out>
+constexpr Out saturating_cast(std::int32_t v) noexcept {
+    static_assert(std::is_integral_v<Out> && sizeof(Out) <= 4, "qnum: saturating_cast to an integer of <= 32 bits");
+    constexpr std::int64_t lo = std::numeric_limits<Out>::min(), hi = std::numeric_limits<Out>::max();
+    return static_cast<Out>(v < lo ? lo : v > hi ? hi : v);
+}
+
+/// acc[r * cols + j] += bias[j] for every row, saturating (the bias stage when it is not fused into requantizer).
+inline void add_bias(std::int32_t* acc, const std::int32_t* bias, std::size_t rows, std::size_t cols) noexcept {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < cols; ++j)
+            acc[r * cols + j] = detail::saturate_to_int32(static_cast<std::int64_t>(acc[r * cols + j]) + bias[j]);
+}
+
 namespace detail {
 
 /// Validates one real multiplier for `Method` and derives its channel parameters (throws qnum::error).
@@ -75,7 +119,8 @@ public:
     using method = Method;
 
     /// real_multipliers.size() == 1: per tensor; otherwise one per channel. Throws qnum::error for an empty list, a
-    /// multiplier the method cannot represent (<= 0, NaN, inf, >= 2^30; power_of_two: not a power of two), a zero
+    /// multiplier the method cannot represent (<= 0, NaN, inf; fixed-point methods: >= 2^30; fp32 / rndnu: zero or
+    /// infinite as a float; power_of_two: not a power of two or exponent outside [-31, 30]), a zero
     /// point outside Out's range, or a clamp range that is empty or exceeds Out's range.
     requantizer(const std::vector<double>& real_multipliers, std::int32_t output_zero_point, qrange clamp)
         : output_{output_zero_point, clamp.min, clamp.max} {
@@ -107,37 +152,28 @@ public:
     /// out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i])) (per tensor: M_0 for every i). Per channel,
     /// channel0 + n must not exceed channels() (QNUM_ASSERT). acc and out must not overlap.
     void apply(const std::int32_t* acc, Out* out, std::size_t n, std::size_t channel0 = 0) const {
-        const bool per_channel = channels_.size() > 1;
-        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
-        std::size_t done = 0;
-#if QNUM_HAS_X86_KERNELS
-        if (n >= 32 && isa_enabled(isa::avx2)) {
-            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
-            if (per_channel) {
-                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
-                done = std::min(n, (8 - channel0 % 8) % 8);
-                detail::requant_run_scalar<Out, Method>(acc, out, done, channels_.data(), true, channel0, output_);
-                const std::size_t g0 = (channel0 + done) / 8;
-                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
-                                              acc + done, out + done, n - done, t, g0, single_, output_)
-                                        : detail::avx2::requant_run<Out, Method, true, false>(
-                                              acc + done, out + done, n - done, t, g0, single_, output_);
-            } else {
-                done = any_left_shift_
-                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, out, n, t, 0, single_, output_)
-                           : detail::avx2::requant_run<Out, Method, false, false>(acc, out, n, t, 0, single_, output_);
-            }
-        }
-#endif
-        detail::requant_run_scalar<Out, Method>(acc + done, out + done, n - done, channels_.data(), per_channel,
-                                                channel0 + done, output_);
+        run(acc, nullptr, out, n, channel0);
+    }
+
+    /// With a bias: out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i] + bias[channel0 + i])), the int32
+    /// addition saturating. The bias is indexed by channel (output column) also when the multiplier is per tensor.
+    void apply(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+               std::size_t channel0 = 0) const {
+        run(acc, bias + channel0, out, n, channel0);
     }
 
     /// Row-major [rows x cols] accumulators to outputs of the same shape; per channel, column j uses channel j and
     /// cols must equal channels() (QNUM_ASSERT). Same as apply() on each row.
     void apply_rows(const std::int32_t* acc, Out* out, std::size_t rows, std::size_t cols) const {
         QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
-        for (std::size_t r = 0; r < rows; ++r) apply(acc + r * cols, out + r * cols, cols, 0);
+        for (std::size_t r = 0; r < rows; ++r) run(acc + r * cols, nullptr, out + r * cols, cols, 0);
+    }
+
+    /// apply_rows with a per-column bias: bias[j] is added (saturating) to column j of every row.
+    void apply_rows(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t rows,
+                    std::size_t cols) const {
+        QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
+        for (std::size_t r = 0; r < rows; ++r) run(acc + r * cols, bias, out + r * cols, cols, 0);
     }
 
     /// Requantizes one accumulator of channel c (the scalar reference).
@@ -154,6 +190,38 @@ public:
     qrange clamp() const noexcept { return {output_.lo, output_.hi}; }
 
 private:
+    // acc[i] (+ bias[i] when bias is not null) of channel channel0 + i -> out[i].
+    void run(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n, std::size_t channel0) const {
+        const bool per_channel = channels_.size() > 1;
+        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
+        std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+        if (n >= 32 && isa_enabled(isa::avx2)) {
+            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
+            if (per_channel) {
+                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
+                done = std::min(n, (8 - channel0 % 8) % 8);
+                detail::requant_run_scalar<Out, Method>(acc, bias, out, done, channels_.data(), true, channel0,
+                                                        output_);
+                const std::int32_t* b = bias ? bias + done : nullptr;
+                const std::size_t g0 = (channel0 + done) / 8;
+                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
+                                              acc + done, b, out + done, n - done, t, g0, single_, output_)
+                                        : detail::avx2::requant_run<Out, Method, true, false>(
+                                              acc + done, b, out + done, n - done, t, g0, single_, output_);
+            } else {
+                done = any_left_shift_
+                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, bias, out, n, t, 0, single_,
+                                                                                 output_)
+                           : detail::avx2::requant_run<Out, Method, false, false>(acc, bias, out, n, t, 0, single_,
+                                                                                  output_);
+            }
+        }
+#endif
+        detail::requant_run_scalar<Out, Method>(acc + done, bias ? bias + done : nullptr, out + done, n - done,
+                                                channels_.data(), per_channel, channel0 + done, output_);
+    }
+
     std::vector<detail::requant_channel> channels_;
     // SIMD form, 8 channels per group (over-aligned element types: C++17 aligned new)
     std::vector<detail::requant_channel_group> groups_;

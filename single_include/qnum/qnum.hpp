@@ -5,20 +5,27 @@
 // qnum — every public header. Prefer including only the concepts you use; this umbrella is for quick starts and is
 // what single_include/qnum/qnum.hpp is generated from.
 
-// ---- begin qnum/choose_qparams.hpp ----
-// qnum — choosing (scale, zero_point) from an observed float range [min, max].
+// ---- begin qnum/bn_fold.hpp ----
+// qnum — folding batch normalization into the preceding convolution or linear layer, per output channel.
 //
-// The arithmetic follows PyTorch's observers (torch.ao.quantization, _calculate_qparams) operation for operation in
-// float32, so a range observed by qnum and by PyTorch gives bit-identical parameters:
-//   affine:    scale = (max(max,0) - min(min,0)) / (qmax - qmin);  scale = max(scale, eps)
-//              zero_point = clamp(qmin - round_half_to_even(min(min,0) / scale), qmin, qmax)
-//   symmetric: scale = max(-min(min,0), max(max,0)) / ((qmax - qmin) / 2);  scale = max(scale, eps)
-//              zero_point = 0 (signed) or (qmin + qmax + 1) / 2 (unsigned, 128 for uint8)
-// The range is first widened to contain 0, so real 0 is always exactly representable as the integer zero point.
+// A layer z = W x + b (W: [out_channels, K] row-major, K = in_channels * kernel elements for a convolution in OIHW
+// layout) followed by BN y = gamma (z - mean) / sqrt(var + eps) + beta equals the folded layer
+//     W' = W * f,   b' = beta + (b - mean) * f,   f = gamma / sqrt(var + eps)   (per output channel).
+// Folding happens in double and rounds once to float.
+//
+// Quantization-aware training variants (Krishnamoorthi 2018, sec. 3.2; MQBench's BN-folding strategies):
+//   * fold with running stats: fold_batchnorm() with the running mean / variance throughout; BN statistics are not
+//     updated (MQBench's simplest strategy; also what deployment does).
+//   * fold then freeze: while BN statistics still train, the weights are folded with the *running* variance (so the
+//     fake-quantized weights are stable), the convolution output is multiplied by the correction
+//     sigma_running / sigma_batch (bn_correction()), and the bias uses the batch statistics (fold_bias() with
+//     batch mean and variance); after the freeze step the correction is 1 and everything uses running statistics,
+//     which is fold_batchnorm() with running stats. Both stages give the same outputs as conv followed by BN in
+//     training (batch stats) or eval (running stats) mode.
 
-#include <cfloat>
 #include <cmath>
-#include <cstdint>
+#include <cstddef>
+#include <vector>
 
 // ---- begin qnum/error.hpp ----
 // qnum — error reporting: the exception type, runtime checks and debug-build preconditions.
@@ -73,6 +80,119 @@ constexpr void require(bool condition, const char* message) {
 #endif
 
 // ---- end qnum/error.hpp ----
+
+namespace qnum {
+
+/// Batch-norm parameters, one entry per output channel (pointers to `channels` floats each).
+struct batchnorm_params {
+    const float* gamma = nullptr;  ///< scale (weight); null means 1
+    const float* beta = nullptr;   ///< shift (bias); null means 0
+    const float* mean = nullptr;   ///< running (or batch) mean
+    const float* var = nullptr;    ///< running (or batch) variance, >= 0
+    float eps = 1e-5f;
+};
+
+namespace detail {
+
+inline void check_bn(const batchnorm_params& bn, std::size_t channels) {
+    detail::require(bn.mean && bn.var, "bn_fold: mean and variance are required");
+    detail::require(bn.eps >= 0.0f && std::isfinite(bn.eps), "bn_fold: eps must be finite and >= 0");
+    for (std::size_t c = 0; c < channels; ++c)
+        detail::require(std::isfinite(bn.var[c]) && bn.var[c] + static_cast<double>(bn.eps) > 0.0,
+                        "bn_fold: var + eps must be finite and > 0");
+}
+
+inline double bn_factor(const batchnorm_params& bn, std::size_t c) noexcept {
+    const double g = bn.gamma ? bn.gamma[c] : 1.0;
+    return g / std::sqrt(static_cast<double>(bn.var[c]) + static_cast<double>(bn.eps));
+}
+
+}  // namespace detail
+
+/// Per-channel factors f_c = gamma_c / sqrt(var_c + eps) (double, rounded to float). Throws qnum::error for a
+/// missing mean/variance or var + eps <= 0.
+inline std::vector<float> bn_fold_factors(const batchnorm_params& bn, std::size_t channels) {
+    detail::check_bn(bn, channels);
+    std::vector<float> f(channels);
+    for (std::size_t c = 0; c < channels; ++c) f[c] = static_cast<float>(detail::bn_factor(bn, c));
+    return f;
+}
+
+/// Folded bias b'_c = beta_c + (b_c - mean_c) * f_c for `channels` outputs; `bias` may be null (no bias).
+inline std::vector<float> fold_bias(const float* bias, const batchnorm_params& bn, std::size_t channels) {
+    detail::check_bn(bn, channels);
+    std::vector<float> out(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double b = bias ? bias[c] : 0.0, beta = bn.beta ? bn.beta[c] : 0.0;
+        out[c] = static_cast<float>(beta + (b - static_cast<double>(bn.mean[c])) * detail::bn_factor(bn, c));
+    }
+    return out;
+}
+
+/// Folds BN into weights [channels, k] (row-major, output channel first) and bias: writes W' to `weights_out` and
+/// returns b'. `weights_out` may equal `weights` (in place); `bias` may be null.
+inline std::vector<float> fold_batchnorm(const float* weights, float* weights_out, std::size_t channels, std::size_t k,
+                                         const float* bias, const batchnorm_params& bn) {
+    detail::check_bn(bn, channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double f = detail::bn_factor(bn, c);
+        for (std::size_t j = 0; j < k; ++j)
+            weights_out[c * k + j] = static_cast<float>(static_cast<double>(weights[c * k + j]) * f);
+    }
+    return fold_bias(bias, bn, channels);
+}
+
+/// fold_batchnorm() for a transposed convolution, whose weights are [in_channels, channels, k] (output channel on axis
+/// 1, PyTorch's ConvTranspose layout with groups = 1; k = kernel elements): W'[i, c, :] = W[i, c, :] * f_c.
+inline std::vector<float> fold_batchnorm_transposed(const float* weights, float* weights_out, std::size_t in_channels,
+                                                    std::size_t channels, std::size_t k, const float* bias,
+                                                    const batchnorm_params& bn) {
+    detail::check_bn(bn, channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double f = detail::bn_factor(bn, c);
+        for (std::size_t i = 0; i < in_channels; ++i)
+            for (std::size_t j = 0; j < k; ++j) {
+                const std::size_t at = (i * channels + c) * k + j;
+                weights_out[at] = static_cast<float>(static_cast<double>(weights[at]) * f);
+            }
+    }
+    return fold_bias(bias, bn, channels);
+}
+
+/// Correction factors sigma_running / sigma_batch = sqrt(running_var + eps) / sqrt(batch_var + eps) per channel,
+/// applied to the output of a layer whose weights were folded with the running variance while BN still trains
+/// (fold then freeze, before the freeze). Throws qnum::error if a variance + eps is not > 0.
+inline std::vector<float> bn_correction(const float* running_var, const float* batch_var, std::size_t channels,
+                                        float eps) {
+    detail::require(running_var && batch_var, "bn_correction: variances are required");
+    std::vector<float> out(channels);
+    for (std::size_t c = 0; c < channels; ++c) {
+        const double r = static_cast<double>(running_var[c]) + eps, b = static_cast<double>(batch_var[c]) + eps;
+        detail::require(r > 0.0 && b > 0.0 && std::isfinite(r) && std::isfinite(b),
+                        "bn_correction: var + eps must be finite and > 0");
+        out[c] = static_cast<float>(std::sqrt(r / b));
+    }
+    return out;
+}
+
+}  // namespace qnum
+
+// ---- end qnum/bn_fold.hpp ----
+// ---- begin qnum/choose_qparams.hpp ----
+// qnum — choosing (scale, zero_point) from an observed float range [min, max].
+//
+// The arithmetic follows PyTorch's observers (torch.ao.quantization, _calculate_qparams) operation for operation in
+// float32, so a range observed by qnum and by PyTorch gives bit-identical parameters:
+//   affine:    scale = (max(max,0) - min(min,0)) / (qmax - qmin);  scale = max(scale, eps)
+//              zero_point = clamp(qmin - round_half_to_even(min(min,0) / scale), qmin, qmax)
+//   symmetric: scale = max(-min(min,0), max(max,0)) / ((qmax - qmin) / 2);  scale = max(scale, eps)
+//              zero_point = 0 (signed) or (qmin + qmax + 1) / 2 (unsigned, 128 for uint8)
+// The range is first widened to contain 0, so real 0 is always exactly representable as the integer zero point.
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+
 // ---- begin qnum/format.hpp ----
 // qnum — integer formats: bit width (2..16), signedness, narrow range, and the storage type that holds one code.
 
@@ -711,11 +831,13 @@ per_tensor<Format> choose_per_tensor(float min, float max, const scheme& s = {})
 #define QNUM_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define QNUM_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq")))
 #define QNUM_TARGET_AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define QNUM_TARGET_AVX512VBMI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")))
 #define QNUM_HAS_X86_KERNELS 1
 #else
 #define QNUM_TARGET_AVX2
 #define QNUM_TARGET_AVX512
 #define QNUM_TARGET_AVX512VNNI
+#define QNUM_TARGET_AVX512VBMI
 #define QNUM_HAS_X86_KERNELS 0
 #endif
 
@@ -770,6 +892,7 @@ namespace detail {
 struct cpu_features {
     bool avx2 = false, fma = false;
     bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512vnni = false;
+    bool avx512vbmi = false;  ///< vpermb / vpermi2b (byte permutes); not an isa level, see avx512_vbmi_enabled()
     bool neon = false, neon_dot = false;
 };
 
@@ -794,6 +917,7 @@ inline cpu_features detect_cpu_features() noexcept {
         f.avx512bw = (b & (1u << 30)) != 0;
         f.avx512vl = (b & (1u << 31)) != 0;
         f.avx512vnni = (c & (1u << 11)) != 0;
+        f.avx512vbmi = (c & (1u << 1)) != 0;
     }
 #elif QNUM_ARM64
     f.neon = true;
@@ -850,6 +974,11 @@ inline bool isa_enabled(isa level) noexcept {
     return static_cast<std::uint8_t>(level) <= ceiling && cpu_supports(level);
 }
 
+/// True when the avx512 level may be dispatched (isa_enabled(isa::avx512)) and the CPU also has AVX-512 VBMI byte
+/// permutes. VBMI is a feature on top of that level, not a level of its own: kernels that want it use it at the
+/// avx512 level and fall back to their AVX2 kernel without it, so limit_isa() keeps the same meaning.
+inline bool avx512_vbmi_enabled() noexcept { return isa_enabled(isa::avx512) && detail::cpu().avx512vbmi; }
+
 /// The most capable level this CPU supports, after any limit_isa() cap.
 inline isa best_isa() noexcept {
     for (isa level : {isa::avx512_vnni, isa::avx512, isa::avx2, isa::neon_dot, isa::neon})
@@ -874,6 +1003,7 @@ inline isa best_isa() noexcept {
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 
 namespace qnum {
@@ -930,6 +1060,14 @@ inline quantized_multiplier quantize_multiplier(double real) {
     if (shift < -31) return {0, 0};
     detail::require(shift <= 30, "quantized multiplier: real multiplier must be < 2^30 (shift above 30)");
     return {static_cast<std::int32_t>(q_fixed), shift};
+}
+
+/// quantize_multiplier for each element (per-channel multipliers); throws qnum::error at the first bad one.
+inline std::vector<quantized_multiplier> quantize_multipliers(const std::vector<double>& reals) {
+    std::vector<quantized_multiplier> out;
+    out.reserve(reals.size());
+    for (double r : reals) out.push_back(quantize_multiplier(r));
+    return out;
 }
 
 /// Q15 counterpart of quantize_multiplier for int16 fixed-point paths: multiplier = round-half-away(q * 2^15) in
@@ -1064,178 +1202,34 @@ constexpr std::int16_t multiply_by_quantized_multiplier(std::int16_t x, quantize
 }  // namespace qnum
 
 // ---- end qnum/fixed_point.hpp ----
-// ---- begin qnum/histogram.hpp ----
-// qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
-// quantiles, and a byte image to ship it between processes.
-//
-// Bins: `bins` equal bins over [lo, hi]; value x goes to bin int((x - lo) * bins / (hi - lo)) computed in float32
-// operation by operation, clamped to [0, bins - 1] — torch.histc's formula, so a histogram over the same range holds
-// the same counts as PyTorch's (the SIMD binning equals the scalar reference bit for bit). In magnitude mode the
-// binned quantity is |x| over [0, hi] (TensorRT's entropy-calibration histogram). NaN and +-inf are skipped and
-// counted. Counts are doubles: exact integers for any realistic count (< 2^53), fractional only after proportional
-// re-binning (below) or when restored from a framework that stores fractional counts.
-//
-// Range (growing histograms, the default):
-//  * the first batch sets [lo, hi] = [min, max] of its values ([0, max |x|] in magnitude mode); a single repeated
-//    value v gets [v - 1, v + 1] like torch.histc, and is re-gridded exactly as soon as a different value arrives;
-//  * a batch outside [lo, hi] widens the grid by the smallest integer factor k (and shifts it by whole new bins) so
-//    that every old bin edge stays a new bin edge: old bin i moves whole into new bin m + i / k. Counts are never
-//    interpolated, so range growth loses resolution but no exactness. (PyTorch's HistogramObserver instead
-//    up-samples each bin 128 times and re-samples, spreading counts proportionally.)
-// Fixed range (histogram(bins, lo, hi)): never grows; values outside go to the edge bins and are counted in
-// `outside` (the second pass of two-pass calibration, after a min-max pass fixed the range).
-//
-// Merging: histograms over the same grid add exactly. When one grid's edges are a subset of the other's widened
-// grid (e.g. both grew from equal grids) the counts move by whole bins, exactly. Otherwise the other histogram is
-// re-binned proportionally, assuming its values are spread uniformly inside each bin (clipped to the observed
-// extremes) — documented approximation: each count moves by less than one bin width of either grid.
-// Quantiles use the same piecewise-uniform model.
+// ---- begin qnum/fixed_point_math.hpp ----
+// qnum — transcendental functions on fixed-point values for integer-only pipelines (softmax, sigmoid and tanh
+// activations), in gemmlowp's formulation and bit-exact with gemmlowp's fixedpoint.h:
+//   exp_on_negative_values  Taylor expansion of exp around -1/8 on [-1/4, 0), then a barrel shifter multiplying by
+//                           exp(-2^k) for each set bit of the remainder;
+//   one_over_one_plus_x     1 / (1 + x) on [0, 1) by three Newton-Raphson steps from the 48/17 - 32/17 x estimate;
+//   logistic, tanh          built on the two above.
+// Values are raw int32 in Q(IntegerBits).(31 - IntegerBits): raw = real * 2^(31 - IntegerBits); results are Q0.31
+// (1.0 is represented by INT32_MAX). Each algorithm is written once, generic over the raw type: int32_t gives the
+// scalar reference, xsimd batches give the array versions (bit-identical: the same operation sequence, with the
+// SRDHM of kernels/fixed_point/xsimd.hpp). Maximum errors vs the real functions (double precision), measured over
+// every int16 value in the top bits (4 low-bit patterns each) and 10^6 random int32 inputs for several IntegerBits
+// (tests/fixed_point_math_test.cpp), are stated per function in units of 2^-31 (the Q0.31 output ULP).
 
-#include <algorithm>
-#include <array>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <type_traits>
-#include <utility>
-#include <vector>
 
-// ---- begin qnum/detail/observe_runs.hpp ----
-// qnum — observer kernels over runs: the xsimd kernel of this translation unit's architecture for the unit-stride
-// prefix, the scalar reference for the rest (and for everything under limit_isa(isa::scalar)).
-
-#include <atomic>
-#include <cstddef>
-#include <cstdint>
-
-// ---- begin qnum/kernels/observe/scalar.hpp ----
-// qnum — observer kernels, scalar reference (the specification the SIMD kernels must equal bit for bit).
-//
-//  * min-max of a run: the smallest and largest finite value; NaN and +-inf are skipped (callers count them).
-//    The sign of a zero extreme is not specified (-0.0 and +0.0 compare equal); callers normalize it to +0.0.
-//  * histogram bin of a value: torch.histc's linear-interpolation formula in float32,
-//        bin = int((x - lo) * bins / (hi - lo)),
-//    computed operation by operation in float (subtract, multiply, divide, truncate), clamped to [0, bins - 1] so
-//    that x == hi (and values outside a fixed range) land in the edge bins. Non-finite values map to the extra slot
-//    `bins`, which callers use to count them without a branch.
-//  * quantization error of a value in units of the float result: with v = x / scale (IEEE division) and
-//    q = clamp(round_half_to_even(v), lo, hi) (lo, hi: the code range minus the zero point),
-//        e = (v - q) * scale + 0  (-0 normalized to +0),
-//    which has no multiply-add for a compiler to fuse, so every ISA computes the same float. Non-finite x give 0.
-
-#include <cfloat>
-#include <cmath>
-#include <cstddef>
-#include <cstdint>
-
-
-namespace qnum::detail {
-
-/// True for finite x (false for NaN and +-inf).
-inline bool is_finite_value(float x) noexcept { return std::fabs(x) <= FLT_MAX; }
-
-/// Running min-max of finite values.
-struct finite_range {
-    float min = HUGE_VALF;
-    float max = -HUGE_VALF;
-};
-
-/// Updates r with the finite values among n elements at x (element stride `stride`); returns how many were not
-/// finite.
-inline std::size_t minmax_run_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, finite_range& r) noexcept {
-    std::size_t nonfinite = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const float v = x[static_cast<std::ptrdiff_t>(i) * stride];
-        if (!is_finite_value(v)) {
-            ++nonfinite;
-            continue;
-        }
-        if (v < r.min) r.min = v;
-        if (v > r.max) r.max = v;
-    }
-    return nonfinite;
-}
-
-/// Counts the non-finite values among n elements at x.
-inline std::size_t count_nonfinite_scalar(const float* x, std::ptrdiff_t stride, std::size_t n) noexcept {
-    std::size_t nonfinite = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        nonfinite += is_finite_value(x[static_cast<std::ptrdiff_t>(i) * stride]) ? 0 : 1;
-    return nonfinite;
-}
-
-/// Column-wise min-max: element j of the run (j < n) belongs to column j; mins[j] / maxs[j] are updated with it if
-/// it is finite, and nonfinite[j] is incremented otherwise.
-inline void minmax_columns_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, float* mins, float* maxs,
-                                  std::uint64_t* nonfinite) noexcept {
-    for (std::size_t j = 0; j < n; ++j) {
-        const float v = x[static_cast<std::ptrdiff_t>(j) * stride];
-        if (!is_finite_value(v)) {
-            ++nonfinite[j];
-            continue;
-        }
-        if (v < mins[j]) mins[j] = v;
-        if (v > maxs[j]) maxs[j] = v;
-    }
-}
-
-/// The float grid of a histogram as the binning formula uses it.
-struct bin_grid {
-    float lo;                     ///< left edge of bin 0
-    float span;                   ///< hi - lo, finite and > 0
-    float bins;                   ///< number of bins, as float
-    float last;                   ///< bins - 1, as float
-    std::int32_t nonfinite_slot;  ///< == bins: where non-finite values are counted
-    bool magnitude;               ///< bin |x| instead of x
-};
-
-/// Bin of x (see the file comment); grid.nonfinite_slot for NaN and +-inf.
-inline std::int32_t bin_index(float x, const bin_grid& g) noexcept {
-    if (g.magnitude) x = std::fabs(x);
-    if (!is_finite_value(x)) return g.nonfinite_slot;
-    float f = (x - g.lo) * g.bins / g.span;
-    f = f > 0.0f ? f : 0.0f;
-    f = f < g.last ? f : g.last;
-    return static_cast<std::int32_t>(f);
-}
-
-/// Bins of n elements at x (element stride `stride`) into idx.
-inline void bin_indices_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
-                               std::int32_t* idx) noexcept {
-    for (std::size_t i = 0; i < n; ++i) idx[i] = bin_index(x[static_cast<std::ptrdiff_t>(i) * stride], g);
-}
-
-/// Quantization error of x (see the file comment).
-inline float clip_error(float x, float scale, float lo, float hi) noexcept {
-    if (!is_finite_value(x)) return 0.0f;
-    const float v = x / scale;
-    float q = round_half_to_even{}(v);
-    q = q < lo ? lo : (q > hi ? hi : q);
-    return (v - q) * scale + 0.0f;  // + 0 turns -0 into +0 (the clamp may pick either zero)
-}
-
-/// Quantization errors of n contiguous values into e.
-inline void clip_errors_scalar(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
-    for (std::size_t i = 0; i < n; ++i) e[i] = clip_error(x[i], scale, lo, hi);
-}
-
-}  // namespace qnum::detail
-
-// ---- end qnum/kernels/observe/scalar.hpp ----
 
 #if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-// ---- begin qnum/kernels/observe/xsimd.hpp ----
-// qnum — observer kernels with xsimd on the architecture this translation unit is compiled for (see
-// kernels/quantize/xsimd.hpp). Each equals kernels/observe/scalar.hpp bit for bit: min and max are exact (only the
-// sign of a zero extreme may differ, which callers normalize), and bin indices use the same float operations in the
-// same order. They process whole batches and return how many elements they handled; callers finish the tail with
-// the scalar reference.
+// ---- begin qnum/kernels/fixed_point/xsimd.hpp ----
+// qnum — the fixed-point primitive xsimd 8.1 lacks: saturating rounding doubling high multiply on int32 batches
+// (a signed 32x32 -> 64-bit multiply), per architecture; equal to qnum::saturating_rounding_doubling_high_mul lane by
+// lane. Used by the array forms in fixed_point_math.hpp.
 
-#include <cfloat>
-#include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -1423,6 +1417,648 @@ inline ibatch<A> load_widen(const T* src) noexcept {
 QNUM_INTRINSICS_END
 
 // ---- end qnum/detail/simd_int.hpp ----
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+/// floor((a*b + 2^30) / 2^31) per lane, INT32_MIN * INT32_MIN saturating to INT32_MAX. x86: even lanes from the
+/// 64-bit products shifted right by 31, odd lanes shifted left by 1 (bits 31..62 land in the high half), then the
+/// single overflow case (whose wrapped result is INT32_MIN) flipped to INT32_MAX. AArch64: sqrdmulh is this
+/// operation. Other targets: lane by lane.
+template <class A>
+inline ibatch<A> srdhm(const ibatch<A>& a, const ibatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __m512i x = a, y = b, round = _mm512_set1_epi64(std::int64_t{1} << 30);
+        const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, y), round), 31);
+        const __m512i odd = _mm512_slli_epi64(
+            _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(y, 32)), round), 1);
+        const __m512i r = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+        const __mmask16 overflow = _mm512_cmpeq_epi32_mask(x, y) & _mm512_cmpeq_epi32_mask(x, _mm512_set1_epi32(
+                                                                                             std::numeric_limits<std::int32_t>::min()));
+        return _mm512_mask_xor_epi32(r, overflow, r, _mm512_set1_epi32(-1));
+    }
+#endif
+#if XSIMD_WITH_AVX2
+    if constexpr (is_avx2_arch<A>) {
+        const __m256i x = a, y = b, round = _mm256_set1_epi64x(std::int64_t{1} << 30);
+        const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, y), round), 31);
+        const __m256i odd = _mm256_slli_epi64(
+            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(y, 32)), round), 1);
+        const __m256i r = _mm256_blend_epi32(even, odd, 0xAA);
+        const __m256i overflow = _mm256_and_si256(
+            _mm256_cmpeq_epi32(x, y), _mm256_cmpeq_epi32(x, _mm256_set1_epi32(std::numeric_limits<std::int32_t>::min())));
+        return _mm256_xor_si256(r, overflow);
+    }
+#endif
+#if XSIMD_WITH_SSE4_1
+    if constexpr (XSIMD_WITH_SSE4_1 && std::is_base_of_v<xsimd::sse4_1, A> && sizeof(ibatch<A>) == 16) {
+        const __m128i x = a, y = b, round = _mm_set1_epi64x(std::int64_t{1} << 30);
+        const __m128i even = _mm_srli_epi64(_mm_add_epi64(_mm_mul_epi32(x, y), round), 31);
+        const __m128i odd =
+            _mm_slli_epi64(_mm_add_epi64(_mm_mul_epi32(_mm_srli_epi64(x, 32), _mm_srli_epi64(y, 32)), round), 1);
+        const __m128i r = _mm_blend_epi16(even, odd, 0xCC);
+        const __m128i overflow = _mm_and_si128(
+            _mm_cmpeq_epi32(x, y), _mm_cmpeq_epi32(x, _mm_set1_epi32(std::numeric_limits<std::int32_t>::min())));
+        return _mm_xor_si128(r, overflow);
+    }
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) return vqrdmulhq_s32(a, b);
+#endif
+    alignas(64) std::int32_t x[ibatch<A>::size], y[ibatch<A>::size];
+    a.store_aligned(x);
+    b.store_aligned(y);
+    for (std::size_t i = 0; i < ibatch<A>::size; ++i) x[i] = saturating_rounding_doubling_high_mul(x[i], y[i]);
+    return ibatch<A>::load_aligned(x);
+}
+
+/// xsimd::select for int32 batches (xsimd 8.1's AVX-512BW int32 select does not compile: it blends bytes).
+template <class A>
+inline ibatch<A> select_i32(const xsimd::batch_bool<std::int32_t, A>& c, const ibatch<A>& a,
+                            const ibatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __mmask16 m = c;
+        return _mm512_mask_blend_epi32(m, b, a);
+    } else
+#endif
+    {
+        return xsimd::select(c, a, b);
+    }
+}
+
+template <class A>
+using sbatch = xsimd::batch<std::int16_t, A>;
+
+/// xsimd::select for int16 batches (same AVX-512BW problem as select_i32).
+template <class A>
+inline sbatch<A> select_i16(const xsimd::batch_bool<std::int16_t, A>& c, const sbatch<A>& a,
+                            const sbatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __mmask32 m = c;
+        const __m512i x = a, y = b;
+        return _mm512_mask_blend_epi16(m, y, x);
+    } else
+#endif
+    {
+        return xsimd::select(c, a, b);
+    }
+}
+
+/// Q15 saturating rounding doubling high multiply per int16 lane: floor((a*b + 2^14) / 2^15), INT16_MIN * INT16_MIN
+/// saturating to INT16_MAX. x86: pmulhrsw is exactly the rounding product; its one overflow (0x8000) is flipped.
+/// AArch64: sqrdmulh. Other targets: lane by lane.
+template <class A>
+inline sbatch<A> srdhm16(const sbatch<A>& a, const sbatch<A>& b) noexcept {
+#if XSIMD_WITH_AVX512BW
+    if constexpr (is_avx512_arch<A>) {
+        const __m512i x = a, y = b;
+        const __mmask32 overflow = _mm512_cmpeq_epi16_mask(x, y) & _mm512_cmpeq_epi16_mask(x, _mm512_set1_epi16(-32768));
+        const __m512i r = _mm512_mulhrs_epi16(x, y);
+        return _mm512_xor_si512(r, _mm512_movm_epi16(overflow));
+    } else
+#endif
+#if XSIMD_WITH_AVX2
+    if constexpr (is_avx2_arch<A>) {
+        const __m256i x = a, y = b;
+        const __m256i overflow =
+            _mm256_and_si256(_mm256_cmpeq_epi16(x, y), _mm256_cmpeq_epi16(x, _mm256_set1_epi16(-32768)));
+        return _mm256_xor_si256(_mm256_mulhrs_epi16(x, y), overflow);
+    } else
+#endif
+#if XSIMD_WITH_SSSE3
+    if constexpr (std::is_base_of_v<xsimd::ssse3, A> && sizeof(sbatch<A>) == 16) {
+        const __m128i x = a, y = b;
+        const __m128i overflow = _mm_and_si128(_mm_cmpeq_epi16(x, y), _mm_cmpeq_epi16(x, _mm_set1_epi16(-32768)));
+        return _mm_xor_si128(_mm_mulhrs_epi16(x, y), overflow);
+    } else
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (is_neon_arch<A>) {
+        return vqrdmulhq_s16(a, b);
+    } else
+#endif
+    {
+        alignas(64) std::int16_t x[sbatch<A>::size], y[sbatch<A>::size];
+        a.store_aligned(x);
+        b.store_aligned(y);
+        for (std::size_t i = 0; i < sbatch<A>::size; ++i) x[i] = saturating_rounding_doubling_high_mul(x[i], y[i]);
+        return sbatch<A>::load_aligned(x);
+    }
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/fixed_point/xsimd.hpp ----
+#define QNUM_FIXED_POINT_SIMD 1
+#else
+#define QNUM_FIXED_POINT_SIMD 0
+#endif
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::fixed {
+namespace detail {
+
+// ---- operations on a raw type R: int32_t (scalar) or an xsimd int32 batch; everything wraps like hardware --------
+using raw = std::int32_t;
+
+inline raw add(raw a, raw b) noexcept {
+    return static_cast<raw>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+inline raw sub(raw a, raw b) noexcept {
+    return static_cast<raw>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
+}
+template <int E>
+inline raw shl(raw a) noexcept {
+    return static_cast<raw>(static_cast<std::uint32_t>(a) << E);
+}
+inline raw select(bool m, raw a, raw b) noexcept { return m ? a : b; }
+inline raw srdhm(raw a, raw b) noexcept { return saturating_rounding_doubling_high_mul(a, b); }
+
+#if QNUM_FIXED_POINT_SIMD
+template <class A>
+using batch = xsimd::batch<std::int32_t, A>;
+template <class A>
+inline batch<A> add(const batch<A>& a, const batch<A>& b) noexcept {
+    return a + b;
+}
+template <class A>
+inline batch<A> sub(const batch<A>& a, const batch<A>& b) noexcept {
+    return a - b;
+}
+template <int E, class A>
+inline batch<A> shl(const batch<A>& a) noexcept {
+    return a << E;
+}
+template <class A>
+inline batch<A> select(const xsimd::batch_bool<std::int32_t, A>& m, const batch<A>& a, const batch<A>& b) noexcept {
+    return qnum::detail::simd::select_i32<A>(m, a, b);
+}
+template <class A>
+inline batch<A> srdhm(const batch<A>& a, const batch<A>& b) noexcept {
+    return qnum::detail::simd::srdhm<A>(a, b);
+}
+#endif
+
+template <class R>
+inline R dup(std::int32_t v) noexcept {
+    return R(v);
+}
+
+/// gemmlowp RoundingDivideByPOT (ties away from zero) by a constant exponent.
+template <int E, class R>
+inline R rdbpot(const R& x) noexcept {
+    constexpr raw mask = static_cast<raw>((std::int64_t{1} << E) - 1);
+    const R threshold = add(dup<R>(mask >> 1), select(x < dup<R>(0), dup<R>(1), dup<R>(0)));
+    return add(x >> E, select((x & dup<R>(mask)) > threshold, dup<R>(1), dup<R>(0)));
+}
+
+/// gemmlowp SaturatingRoundingMultiplyByPOT<E>: saturating left shift for E > 0, rdbpot for E < 0.
+template <int E, class R>
+inline R sat_mul_pot(const R& x) noexcept {
+    if constexpr (E == 0) {
+        return x;
+    } else if constexpr (E < 0) {
+        return rdbpot<-E>(x);
+    } else {
+        constexpr raw threshold = (raw{1} << (31 - E)) - 1;
+        R r = shl<E>(x);
+        r = select(x > dup<R>(threshold), dup<R>(std::numeric_limits<raw>::max()), r);
+        return select(x < dup<R>(-threshold), dup<R>(std::numeric_limits<raw>::min()), r);
+    }
+}
+
+/// rdbpot with a run-time exponent in [0, 31].
+template <class R>
+inline R rdbpot_rt(const R& x, int e) noexcept {
+    const auto mask = static_cast<raw>((std::int64_t{1} << e) - 1);
+    const R threshold = add(dup<R>(mask >> 1), select(x < dup<R>(0), dup<R>(1), dup<R>(0)));
+    return add(x >> e, select((x & dup<R>(mask)) > threshold, dup<R>(1), dup<R>(0)));
+}
+
+/// Saturating x * 2^e with a run-time e in [0, 31] (gemmlowp's threshold form; equals saturating_left_shift).
+template <class R>
+inline R sat_shl_rt(const R& x, int e) noexcept {
+    const auto threshold = static_cast<raw>((std::int64_t{1} << (31 - e)) - 1);
+    R r;
+    if constexpr (std::is_same_v<R, raw>) {
+        r = static_cast<raw>(static_cast<std::uint32_t>(x) << e);
+    } else {
+        r = x << e;
+    }
+    r = select(x > dup<R>(threshold), dup<R>(std::numeric_limits<raw>::max()), r);
+    return select(x < dup<R>(-threshold), dup<R>(std::numeric_limits<raw>::min()), r);
+}
+
+/// gemmlowp RoundingHalfSum: (a + b) / 2 rounded half away from zero, without a 64-bit sum: with a = 2p + q and
+/// b = 2r + s, the result is p + r + (q | s) when a + b >= 0 and p + r + (q & s) otherwise; p + r < 0 decides the
+/// sign except for a + b = 0 with q = s = 1, where both forms agree.
+template <class R>
+inline R rounding_half_sum(const R& a, const R& b) noexcept {
+    const R pr = add(a >> 1, b >> 1);
+    const R q = a & dup<R>(1), s = b & dup<R>(1);
+    return add(pr, select(pr < dup<R>(0), q & s, q | s));
+}
+
+/// exp(x) for x in [-1/4, 0), Q0.31 in and out.
+template <class R>
+inline R exp_on_interval_between_negative_one_quarter_and_0_excl(const R& a) noexcept {
+    const R constant_term = dup<R>(1895147668);     // exp(-1/8)
+    const R constant_1_over_3 = dup<R>(715827883);  // 1/3
+    const R x = add(a, dup<R>(1 << 28));           // x = a + 1/8
+    const R x2 = srdhm(x, x);
+    const R x3 = srdhm(x2, x);
+    const R x4 = srdhm(x2, x2);
+    const R x4_over_4 = sat_mul_pot<-2>(x4);
+    const R poly = sat_mul_pot<-1>(add(srdhm(add(x4_over_4, x3), constant_1_over_3), x2));
+    return add(constant_term, srdhm(constant_term, add(x, poly)));
+}
+
+template <int IntegerBits, class R>
+inline R exp_on_negative_values(const R& a) noexcept {
+    static_assert(IntegerBits >= 0 && IntegerBits <= 30, "qnum: IntegerBits must be in [0, 30]");
+    constexpr int fractional_bits = 31 - IntegerBits;
+    const R one_quarter = dup<R>(raw{1} << (fractional_bits - 2));
+    const R a_mod_quarter_minus_one_quarter = sub(a & sub(one_quarter, dup<R>(1)), one_quarter);
+    R result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        sat_mul_pot<IntegerBits>(a_mod_quarter_minus_one_quarter));
+    const R remainder = sub(a_mod_quarter_minus_one_quarter, a);
+    // exp(-2^k) in Q0.31 for k = -2 .. 4, applied for each remainder bit the format has
+    constexpr raw multipliers[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    for (int k = -2; k <= 4; ++k) {
+        if (IntegerBits > k) {
+            const R bit = dup<R>(raw{1} << (fractional_bits + k));
+            result = select((remainder & bit) != dup<R>(0), srdhm(result, dup<R>(multipliers[k + 2])), result);
+        }
+    }
+    if constexpr (IntegerBits > 5) {  // below -32 the barrel shifter has no bit: exp underflows Q0.31 anyway
+        result = select(a < dup<R>(-(raw{1} << (36 - IntegerBits))), dup<R>(0), result);
+    }
+    return select(a == dup<R>(0), dup<R>(std::numeric_limits<raw>::max()), result);
+}
+
+/// Newton-Raphson 1 / (1 + a) on [0, 1), returned in Q2.29 (x ≈ 1 / half_denominator).
+template <class R>
+inline R reciprocal_newton(const R& half_denominator) noexcept {
+    const R constant_48_over_17 = dup<R>(1515870810);    // Q2.29
+    const R constant_neg_32_over_17 = dup<R>(-1010580540);
+    const R one_q2 = dup<R>(raw{1} << 29);
+    R x = add(constant_48_over_17, srdhm(half_denominator, constant_neg_32_over_17));
+    for (int i = 0; i < 3; ++i) {
+        const R one_minus_half_denominator_times_x = sub(one_q2, srdhm(half_denominator, x));
+        x = add(x, sat_mul_pot<2>(srdhm(x, one_minus_half_denominator_times_x)));
+    }
+    return x;
+}
+
+template <class R>
+inline R one_over_one_plus_x_for_x_in_0_1(const R& a) noexcept {
+    const R x = reciprocal_newton(rounding_half_sum(a, dup<R>(std::numeric_limits<raw>::max())));
+    return sat_mul_pot<1>(x);  // Q2.29 halved is Q1.30 with the same raw; rescaled to Q0.31
+}
+
+template <class R>
+inline R one_minus_x_over_one_plus_x_for_x_in_0_1(const R& a) noexcept {
+    const R x = reciprocal_newton(rounding_half_sum(a, dup<R>(std::numeric_limits<raw>::max())));
+    return sat_mul_pot<2>(sub(x, dup<R>(raw{1} << 29)));
+}
+
+template <int IntegerBits, class R>
+inline R logistic(const R& a) noexcept {
+    const R zero = dup<R>(0);
+    const auto positive = a > zero;
+    const R abs_input = select(positive, a, sub(zero, a));
+    const R if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values<IntegerBits>(sub(zero, abs_input)));
+    const R if_negative = sub(dup<R>(std::numeric_limits<raw>::max()), if_positive);
+    return select(a == zero, dup<R>(1 << 30), select(positive, if_positive, if_negative));
+}
+
+template <int IntegerBits, class R>
+inline R tanh(const R& a) noexcept {
+    static_assert(IntegerBits <= 29, "qnum: tanh doubles its input, IntegerBits must be <= 29");
+    const R zero = dup<R>(0);
+    const auto negative = a < zero;
+    const R n = select(negative, a, sub(zero, a));
+    const R t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values<IntegerBits + 1>(n));
+    return select(a == zero, zero, select(negative, sub(zero, t), t));
+}
+
+#if QNUM_FIXED_POINT_SIMD
+// Array form: xsimd batches over whole batches, the scalar reference for the tail.
+template <class F>
+inline void map_array(const std::int32_t* in, std::int32_t* out, std::size_t n, F&& f) {
+    std::size_t i = 0;
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using B = batch<xsimd::default_arch>;
+        for (; i + B::size <= n; i += B::size) f(B::load_unaligned(in + i)).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = f(in[i]);
+}
+template <class F>
+inline void map_array2(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::size_t n, F&& f) {
+    std::size_t i = 0;
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using B = batch<xsimd::default_arch>;
+        for (; i + B::size <= n; i += B::size)
+            f(B::load_unaligned(a + i), B::load_unaligned(b + i)).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] = f(a[i], b[i]);
+}
+#else
+template <class F>
+inline void map_array2(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, std::size_t n, F&& f) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+}
+template <class F>
+inline void map_array(const std::int32_t* in, std::int32_t* out, std::size_t n, F&& f) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
+}
+#endif
+
+}  // namespace detail
+
+/// exp(a) for INT32_MIN < a <= 0 in Q(IntegerBits).(31 - IntegerBits), result Q0.31 (exp(0) = INT32_MAX); a > 0
+/// is outside the contract. Bit-exact with gemmlowp::exp_on_negative_values. Max error |result - exp(a) * 2^31| < 500 units of
+/// 2^-31 (2.4e-7; measured 493, see header comment).
+template <int IntegerBits>
+inline std::int32_t exp_on_negative_values(std::int32_t a) noexcept {
+    return detail::exp_on_negative_values<IntegerBits>(a);
+}
+
+/// 1 / (1 + a) for a in [0, 1), Q0.31 in and out (a reciprocal for integer softmax). Bit-exact with
+/// gemmlowp::one_over_one_plus_x_for_x_in_0_1. Max error < 8 units of 2^-31 (measured 6.9).
+inline std::int32_t one_over_one_plus_x(std::int32_t a) noexcept { return detail::one_over_one_plus_x_for_x_in_0_1(a); }
+
+/// logistic(a) = 1 / (1 + exp(-a)) for any a > INT32_MIN in Q(IntegerBits).(31 - IntegerBits), result Q0.31.
+/// Bit-exact with gemmlowp::logistic. Max error < 160 units of 2^-31 (7.5e-8; measured 154).
+template <int IntegerBits>
+inline std::int32_t logistic(std::int32_t a) noexcept {
+    return detail::logistic<IntegerBits>(a);
+}
+
+/// tanh(a) for any a > INT32_MIN in Q(IntegerBits).(31 - IntegerBits), IntegerBits <= 29, result Q0.31.
+/// Bit-exact with gemmlowp::tanh. Max error < 320 units of 2^-31 (1.5e-7; measured 307).
+template <int IntegerBits>
+inline std::int32_t tanh(std::int32_t a) noexcept {
+    return detail::tanh<IntegerBits>(a);
+}
+
+/// Array forms of the functions above (SIMD when xsimd supports the target, scalar tail; bit-identical).
+template <int IntegerBits>
+inline void exp_on_negative_values(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::exp_on_negative_values<IntegerBits>(v); });
+}
+inline void one_over_one_plus_x(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::one_over_one_plus_x_for_x_in_0_1(v); });
+}
+template <int IntegerBits>
+inline void logistic(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::logistic<IntegerBits>(v); });
+}
+template <int IntegerBits>
+inline void tanh(const std::int32_t* in, std::int32_t* out, std::size_t n) {
+    detail::map_array(in, out, n, [](const auto& v) { return detail::tanh<IntegerBits>(v); });
+}
+
+/// Array forms of the fixed_point.hpp primitives (SIMD when xsimd supports the target, bit-identical):
+/// out[i] = saturating_rounding_doubling_high_mul(a[i], b[i]).
+inline void saturating_rounding_doubling_high_mul(const std::int32_t* a, const std::int32_t* b, std::int32_t* out,
+                                                  std::size_t n) {
+    detail::map_array2(a, b, out, n, [](const auto& x, const auto& y) { return detail::srdhm(x, y); });
+}
+
+/// out[i] = rounding_divide_by_pot(x[i], exponent), exponent in [0, 31].
+inline void rounding_divide_by_pot(const std::int32_t* x, int exponent, std::int32_t* out, std::size_t n) {
+    QNUM_ASSERT(exponent >= 0 && exponent <= 31);
+    detail::map_array(x, out, n, [exponent](const auto& v) { return detail::rdbpot_rt(v, exponent); });
+}
+
+/// out[i] = multiply_by_quantized_multiplier(acc[i], m) (double rounding, int32 result), shift in [-31, 31].
+inline void multiply_by_quantized_multiplier(const std::int32_t* acc, quantized_multiplier m, std::int32_t* out,
+                                             std::size_t n) {
+    QNUM_ASSERT(m.shift >= -31 && m.shift <= 31);
+    const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    detail::map_array(acc, out, n, [&](const auto& v) {
+        using R = std::decay_t<decltype(v)>;
+        return detail::rdbpot_rt(detail::srdhm(detail::sat_shl_rt(v, left), detail::dup<R>(m.multiplier)), right);
+    });
+}
+
+/// out[i] = multiply_by_quantized_multiplier(x[i], m) for int16 data and a Q15 multiplier (shift in [-15, 15]):
+/// saturating left shift, Q15 SRDHM, rounding_divide_by_pot, all on int16 lanes.
+inline void multiply_by_quantized_multiplier(const std::int16_t* x, quantized_multiplier16 m, std::int16_t* out,
+                                             std::size_t n) {
+    QNUM_ASSERT(m.shift >= -15 && m.shift <= 15);
+    const int left = m.shift > 0 ? m.shift : 0, right = m.shift > 0 ? 0 : -m.shift;
+    std::size_t i = 0;
+#if QNUM_FIXED_POINT_SIMD
+    if (qnum::detail::isa_ceiling.load(std::memory_order_relaxed) != 0) {
+        using A = xsimd::default_arch;
+        using B = xsimd::batch<std::int16_t, A>;
+        namespace simd = qnum::detail::simd;
+        const auto threshold = static_cast<std::int16_t>((1 << (15 - left)) - 1);
+        const auto mask = static_cast<std::int16_t>((1 << right) - 1);
+        const B mult(m.multiplier), zero(std::int16_t{0}), one(std::int16_t{1});
+        for (; i + B::size <= n; i += B::size) {
+            const B v = B::load_unaligned(x + i);
+            B s = simd::select_i16<A>(v > B(threshold), B(std::int16_t{32767}), v << left);
+            s = simd::select_i16<A>(v < B(static_cast<std::int16_t>(-threshold)), B(std::int16_t{-32768}), s);
+            const B p = simd::srdhm16<A>(s, mult);
+            const B thr = B(static_cast<std::int16_t>(mask >> 1)) + simd::select_i16<A>(p < zero, one, zero);
+            const B r = (p >> right) + simd::select_i16<A>((p & B(mask)) > thr, one, zero);
+            r.store_unaligned(out + i);
+        }
+    }
+#endif
+    for (; i < n; ++i) out[i] = qnum::multiply_by_quantized_multiplier(x[i], m);
+}
+
+}  // namespace qnum::fixed
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/fixed_point_math.hpp ----
+// ---- begin qnum/histogram.hpp ----
+// qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
+// quantiles, and a byte image to ship it between processes.
+//
+// Bins: `bins` equal bins over [lo, hi]; value x goes to bin int((x - lo) * bins / (hi - lo)) computed in float32
+// operation by operation, clamped to [0, bins - 1] — torch.histc's formula, so a histogram over the same range holds
+// the same counts as PyTorch's (the SIMD binning equals the scalar reference bit for bit). In magnitude mode the
+// binned quantity is |x| over [0, hi] (TensorRT's entropy-calibration histogram). NaN and +-inf are skipped and
+// counted. Counts are doubles: exact integers for any realistic count (< 2^53), fractional only after proportional
+// re-binning (below) or when restored from a framework that stores fractional counts.
+//
+// Range (growing histograms, the default):
+//  * the first batch sets [lo, hi] = [min, max] of its values ([0, max |x|] in magnitude mode); a single repeated
+//    value v gets [v - 1, v + 1] like torch.histc, and is re-gridded exactly as soon as a different value arrives;
+//  * a batch outside [lo, hi] widens the grid by the smallest integer factor k (and shifts it by whole new bins) so
+//    that every old bin edge stays a new bin edge: old bin i moves whole into new bin m + i / k. Counts are never
+//    interpolated, so range growth loses resolution but no exactness. (PyTorch's HistogramObserver instead
+//    up-samples each bin 128 times and re-samples, spreading counts proportionally.)
+// Fixed range (histogram(bins, lo, hi)): never grows; values outside go to the edge bins and are counted in
+// `outside` (the second pass of two-pass calibration, after a min-max pass fixed the range).
+//
+// Merging: histograms over the same grid add exactly. When one grid's edges are a subset of the other's widened
+// grid (e.g. both grew from equal grids) the counts move by whole bins, exactly. Otherwise the other histogram is
+// re-binned proportionally, assuming its values are spread uniformly inside each bin (clipped to the observed
+// extremes) — documented approximation: each count moves by less than one bin width of either grid.
+// Quantiles use the same piecewise-uniform model.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin qnum/detail/observe_runs.hpp ----
+// qnum — observer kernels over runs: the xsimd kernel of this translation unit's architecture for the unit-stride
+// prefix, the scalar reference for the rest (and for everything under limit_isa(isa::scalar)).
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+// ---- begin qnum/kernels/observe/scalar.hpp ----
+// qnum — observer kernels, scalar reference (the specification the SIMD kernels must equal bit for bit).
+//
+//  * min-max of a run: the smallest and largest finite value; NaN and +-inf are skipped (callers count them).
+//    The sign of a zero extreme is not specified (-0.0 and +0.0 compare equal); callers normalize it to +0.0.
+//  * histogram bin of a value: torch.histc's linear-interpolation formula in float32,
+//        bin = int((x - lo) * bins / (hi - lo)),
+//    computed operation by operation in float (subtract, multiply, divide, truncate), clamped to [0, bins - 1] so
+//    that x == hi (and values outside a fixed range) land in the edge bins. Non-finite values map to the extra slot
+//    `bins`, which callers use to count them without a branch.
+//  * quantization error of a value in units of the float result: with v = x / scale (IEEE division) and
+//    q = clamp(round_half_to_even(v), lo, hi) (lo, hi: the code range minus the zero point),
+//        e = (v - q) * scale + 0  (-0 normalized to +0),
+//    which has no multiply-add for a compiler to fuse, so every ISA computes the same float. Non-finite x give 0.
+
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum::detail {
+
+/// True for finite x (false for NaN and +-inf).
+inline bool is_finite_value(float x) noexcept { return std::fabs(x) <= FLT_MAX; }
+
+/// Running min-max of finite values.
+struct finite_range {
+    float min = HUGE_VALF;
+    float max = -HUGE_VALF;
+};
+
+/// Updates r with the finite values among n elements at x (element stride `stride`); returns how many were not
+/// finite.
+inline std::size_t minmax_run_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, finite_range& r) noexcept {
+    std::size_t nonfinite = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = x[static_cast<std::ptrdiff_t>(i) * stride];
+        if (!is_finite_value(v)) {
+            ++nonfinite;
+            continue;
+        }
+        if (v < r.min) r.min = v;
+        if (v > r.max) r.max = v;
+    }
+    return nonfinite;
+}
+
+/// Counts the non-finite values among n elements at x.
+inline std::size_t count_nonfinite_scalar(const float* x, std::ptrdiff_t stride, std::size_t n) noexcept {
+    std::size_t nonfinite = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        nonfinite += is_finite_value(x[static_cast<std::ptrdiff_t>(i) * stride]) ? 0 : 1;
+    return nonfinite;
+}
+
+/// Column-wise min-max: element j of the run (j < n) belongs to column j; mins[j] / maxs[j] are updated with it if
+/// it is finite, and nonfinite[j] is incremented otherwise.
+inline void minmax_columns_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, float* mins, float* maxs,
+                                  std::uint64_t* nonfinite) noexcept {
+    for (std::size_t j = 0; j < n; ++j) {
+        const float v = x[static_cast<std::ptrdiff_t>(j) * stride];
+        if (!is_finite_value(v)) {
+            ++nonfinite[j];
+            continue;
+        }
+        if (v < mins[j]) mins[j] = v;
+        if (v > maxs[j]) maxs[j] = v;
+    }
+}
+
+/// The float grid of a histogram as the binning formula uses it.
+struct bin_grid {
+    float lo;                     ///< left edge of bin 0
+    float span;                   ///< hi - lo, finite and > 0
+    float bins;                   ///< number of bins, as float
+    float last;                   ///< bins - 1, as float
+    std::int32_t nonfinite_slot;  ///< == bins: where non-finite values are counted
+    bool magnitude;               ///< bin |x| instead of x
+};
+
+/// Bin of x (see the file comment); grid.nonfinite_slot for NaN and +-inf.
+inline std::int32_t bin_index(float x, const bin_grid& g) noexcept {
+    if (g.magnitude) x = std::fabs(x);
+    if (!is_finite_value(x)) return g.nonfinite_slot;
+    float f = (x - g.lo) * g.bins / g.span;
+    f = f > 0.0f ? f : 0.0f;
+    f = f < g.last ? f : g.last;
+    return static_cast<std::int32_t>(f);
+}
+
+/// Bins of n elements at x (element stride `stride`) into idx.
+inline void bin_indices_scalar(const float* x, std::ptrdiff_t stride, std::size_t n, const bin_grid& g,
+                               std::int32_t* idx) noexcept {
+    for (std::size_t i = 0; i < n; ++i) idx[i] = bin_index(x[static_cast<std::ptrdiff_t>(i) * stride], g);
+}
+
+/// Quantization error of x (see the file comment).
+inline float clip_error(float x, float scale, float lo, float hi) noexcept {
+    if (!is_finite_value(x)) return 0.0f;
+    const float v = x / scale;
+    float q = round_half_to_even{}(v);
+    q = q < lo ? lo : (q > hi ? hi : q);
+    return (v - q) * scale + 0.0f;  // + 0 turns -0 into +0 (the clamp may pick either zero)
+}
+
+/// Quantization errors of n contiguous values into e.
+inline void clip_errors_scalar(const float* x, std::size_t n, float scale, float lo, float hi, float* e) noexcept {
+    for (std::size_t i = 0; i < n; ++i) e[i] = clip_error(x[i], scale, lo, hi);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/observe/scalar.hpp ----
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/observe/xsimd.hpp ----
+// qnum — observer kernels with xsimd on the architecture this translation unit is compiled for (see
+// kernels/quantize/xsimd.hpp). Each equals kernels/observe/scalar.hpp bit for bit: min and max are exact (only the
+// sign of a zero extreme may differ, which callers normalize), and bin indices use the same float operations in the
+// same order. They process whole batches and return how many elements they handled; callers finish the tail with
+// the scalar reference.
+
+#include <cfloat>
+#include <cstddef>
+#include <cstdint>
+
+#include <xsimd/xsimd.hpp>
+
 
 QNUM_INTRINSICS_BEGIN
 
@@ -2648,6 +3284,2091 @@ inline search_result lp_search(const histogram& h, qrange range, const scheme& s
 }  // namespace qnum
 
 // ---- end qnum/histogram_search.hpp ----
+// ---- begin qnum/lut.hpp ----
+// qnum — 8-bit look-up tables: any float function of an int8/uint8 input, as 256 precomputed output codes.
+//
+// An integer engine computes a nonlinear op y = f(x) on 8-bit codes by table look-up: with input parameters
+// (s_in, z_in) and output parameters (s_out, z_out), entry q holds
+//     table[q] = quantize(f(dequantize(q)))  =  clamp(R(f(float(q - z_in) * s_in) (/) s_out) + z_out, qmin, qmax)
+// with qnum's own quantize_element (quantize.hpp), so a table is exactly what quantize(f(dequantize(x))) gives, and
+// with correct rounding its error against f is at most 0.5 LSB plus float rounding (< 1 LSB; tests check it over
+// every input). Application runs at memory speed: AVX-512 VBMI vpermi2b (4 instructions / 64 bytes), AVX2 vpshufb
+// sub-tables, or the scalar loop, chosen at run time (kernels/lut/).
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+// ---- begin qnum/detail/lut_apply.hpp ----
+// qnum — element-wise application of any qnum table over same-shaped strided views.
+
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum::detail {
+
+/// Debug-build preconditions of a table's apply(x, y, n): non-null pointers unless n == 0, and x, y either identical
+/// (in place) or non-overlapping.
+template <class In, class Out>
+void check_apply_args(const In* x, const Out* y, std::size_t n) {
+#if QNUM_DEBUG_CHECKS
+    const auto xa = reinterpret_cast<std::uintptr_t>(x), ya = reinterpret_cast<std::uintptr_t>(y);
+    QNUM_ASSERT(n == 0 || (x != nullptr && y != nullptr));
+    QNUM_ASSERT(n == 0 || xa == ya || xa + n * sizeof(In) <= ya || ya + n * sizeof(Out) <= xa);
+#else
+    (void)x;
+    (void)y;
+    (void)n;
+#endif
+}
+
+/// out = table(in) element-wise: contiguous runs go through table.apply() (the SIMD kernels), other runs through
+/// table(x). Throws qnum::error for mismatched shapes.
+template <class Table, class In, class Out>
+void lut_apply_strided(const Table& table, const strided_view<const In>& in, const strided_view<Out>& out) {
+    require(in.same_shape(out), "lut: input and output views have different shapes");
+    std::size_t keep = no_axis;
+    const auto [a, b] = coalesce(keep, in, out);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            const In* x = a.data() + off[0];
+            Out* y = b.data() + off[1];
+            if (a.stride(last) == 1 && b.stride(last) == 1) {
+                table.apply(x, y, n);
+            } else {
+                for (std::size_t i = 0; i < n; ++i) {
+                    const auto p = static_cast<std::ptrdiff_t>(i);
+                    y[p * b.stride(last)] = table(x[p * a.stride(last)]);
+                }
+            }
+        },
+        a, b);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/lut_apply.hpp ----
+// ---- begin qnum/kernels/lut/avx2.hpp ----
+// qnum — table look-up kernels for AVX2 (runtime-dispatched; compiled per function with QNUM_TARGET_AVX2).
+//
+// 8-bit tables: vpshufb looks up 16 entries at a time and returns 0 for index bytes with bit 7 set; it reads only
+// bits 7 and 0..3 of each index. Let T_0..T_15 be the 16-entry sub-tables, u the input byte, h = u >> 4, and run one
+// chain idx_0 = u, idx_k = idx_{k-1} - 16, XOR-accumulating vpshufb(d_k, idx_k), the subtraction wrapping for
+// k <= 8 and saturating after. For u < 128, idx_k is non-negative exactly for k <= h (then negative for good), so
+// d_k = T_k ^ T_{k-1} (k < 8) telescopes to T_h. For u >= 128, the wrapped idx_k (k < 8) is non-negative exactly for
+// h - 8 < k <= 7, giving T_7 ^ T_{h-8}; idx_8 = u - 128 and the steps 8..8+(h-8) are active, so
+// d_{8+j} = W_j ^ W_{j-1} with W_j = T_{8+j} ^ T_7 ^ T_j leaves T_h. 16 shuffles, 15 subtractions and 15 XORs per
+// 32 bytes, no gathers and no blend (XNNPACK's AVX2 kernel uses the same idea).
+//
+// 16-bit interpolated tables: one 64-bit load of the knot pair (t[i], t[i+1]) per code, by scalar loads inserted into
+// vectors (faster than vpgatherdq / vpgatherdd, which Zen 4 microcodes; segmented tables load their block parameters
+// the same way), then the integer interpolation of kernels/lut/scalar.hpp with per-lane variable shifts
+// (vpsllvd / vpsravd).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+// ---- begin qnum/kernels/lut/scalar.hpp ----
+// qnum — table look-up kernels: the scalar reference, which is the specification.
+//
+// 8-bit tables: y = table[uint8_t(x)], the input's bit pattern is the index (int8 -128 is entry 128).
+//
+// 16-bit interpolated tables (uniform and segmented): the input code is mapped to an unsigned key in [0, 65535]
+// (key = q + 32768 for signed inputs, q for unsigned ones). A table position i, a shift s (interval width 2^s codes)
+// and an offset r in [0, 2^s) are derived from the key, and, with entries t[] in units of 2^-interp_frac_bits
+// output LSB,
+//     y = clamp((t[i] * 2^s + (t[i+1] - t[i]) * r + 2^(s+F-1)) >> (s+F), qmin, qmax)      (F = interp_frac_bits)
+// in 32-bit integers: linear interpolation rounded half up. Builders keep |t| <= interp_entry_limit and s <= 8, so
+// no intermediate overflows. SIMD kernels must match these functions bit for bit.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace qnum::detail {
+
+/// Fractional bits of 16-bit interpolation table entries (entries are in units of 1/16 output LSB).
+inline constexpr int interp_frac_bits = 4;
+/// Largest interval shift of an interpolated table (intervals of at most 256 codes).
+inline constexpr int interp_max_shift = 8;
+/// Bound on |entry|: 2^21 units = 131072 LSB; with s <= 8 every intermediate fits in int32.
+inline constexpr std::int32_t interp_entry_limit = std::int32_t{1} << 21;
+
+/// y[i] = table[x[i]] for n bytes; x == y (in place) is allowed.
+inline void lut8_scalar(const std::uint8_t* x, std::uint8_t* y, std::size_t n, const std::uint8_t* table) noexcept {
+    for (std::size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+}
+
+/// Unsigned key of a 16-bit code: q + 32768 for signed storage, q for unsigned.
+template <class Storage>
+constexpr std::uint32_t key16(Storage q) noexcept {
+    return static_cast<std::uint32_t>(static_cast<std::int32_t>(q) + (std::is_signed_v<Storage> ? 32768 : 0));
+}
+
+/// Index rule of a uniform table: 512 intervals of 128 codes, 513 entries.
+struct uniform_index {
+    static constexpr int shift = 7;
+    struct position {
+        std::uint32_t i, r;
+        int s;
+    };
+    position operator()(std::uint32_t key) const noexcept { return {key >> shift, key & 127u, shift}; }
+};
+
+/// Index rule of a segmented table: 256 blocks of 256 codes; block b has interval shift (param[b] & 15) and its
+/// entries start at t[param[b] >> 4].
+struct segmented_index {
+    const std::int32_t* params;
+    struct position {
+        std::uint32_t i, r;
+        int s;
+    };
+    position operator()(std::uint32_t key) const noexcept {
+        const auto p = static_cast<std::uint32_t>(params[key >> 8]);
+        const int s = static_cast<int>(p & 15u);
+        const std::uint32_t within = key & 255u;
+        return {(p >> 4) + (within >> s), within & ((1u << s) - 1u), s};
+    }
+};
+
+/// One interpolated look-up (see the file comment), clamped to [lo, hi].
+inline std::int32_t interp_value(const std::int32_t* t, std::uint32_t i, std::uint32_t r, int s, std::int32_t lo,
+                                 std::int32_t hi) noexcept {
+    const std::int32_t a = t[i], b = t[i + 1];
+    const std::int32_t acc = a * (std::int32_t{1} << s) + (b - a) * static_cast<std::int32_t>(r) +
+                             (std::int32_t{1} << (s + interp_frac_bits - 1));
+    const std::int32_t y = acc >> (s + interp_frac_bits);  // arithmetic shift: floor division by 2^(s+F)
+    return y < lo ? lo : (y > hi ? hi : y);
+}
+
+/// Interpolated look-up of n 16-bit codes; x == y (in place) is allowed.
+template <class In, class Out, class Index>
+void interp16_scalar(const In* x, Out* y, std::size_t n, const std::int32_t* t, const Index& index, std::int32_t lo,
+                     std::int32_t hi) noexcept {
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto p = index(key16(x[k]));
+        y[k] = static_cast<Out>(interp_value(t, p.i, p.r, p.s, lo, hi));
+    }
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/lut/scalar.hpp ----
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+/// Looks up the largest multiple of 32 bytes of x (see the file comment); returns how many bytes were done.
+QNUM_TARGET_AVX2 inline std::size_t lut8_avx2(const std::uint8_t* x, std::uint8_t* y, std::size_t n,
+                                              const std::uint8_t* table) noexcept {
+    auto sub = [table](int k) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(table + 16 * k)); };
+    __m256i d[16];
+    d[0] = _mm256_broadcastsi128_si256(sub(0));
+    for (int k = 1; k < 8; ++k) d[k] = _mm256_broadcastsi128_si256(_mm_xor_si128(sub(k), sub(k - 1)));
+    // W_j = U_j ^ T_7 ^ T_j (U_j = sub-table 8 + j), d[8 + j] = W_j ^ W_{j-1}: see the file comment
+    __m128i w_prev = _mm_setzero_si128();
+    for (int j = 0; j < 8; ++j) {
+        const __m128i w = _mm_xor_si128(sub(8 + j), _mm_xor_si128(sub(7), sub(j)));
+        d[8 + j] = _mm256_broadcastsi128_si256(_mm_xor_si128(w, w_prev));
+        w_prev = w;
+    }
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+        __m256i r = _mm256_shuffle_epi8(d[0], idx);
+        for (int k = 1; k <= 8; ++k) {  // wrapping: u >= 128 reaches u - 128 in [0, 127] after 8 steps
+            idx = _mm256_sub_epi8(idx, sixteen);
+            r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], idx));
+        }
+        for (int k = 9; k < 16; ++k) {  // saturating: u < 128 stays negative (inactive) from here on
+            idx = _mm256_subs_epi8(idx, sixteen);
+            r = _mm256_xor_si256(r, _mm256_shuffle_epi8(d[k], idx));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), r);
+    }
+    return i;
+}
+
+/// Table position (i, r, s) of 8 keys (32-bit lanes) under the index rule Index, as in kernels/lut/scalar.hpp.
+template <class Index>
+struct interp_avx2;
+
+template <>
+struct interp_avx2<uniform_index> {
+    QNUM_TARGET_AVX2 static void position(const uniform_index&, __m256i key, __m256i& i, __m256i& r, __m256i& s) {
+        i = _mm256_srli_epi32(key, uniform_index::shift);
+        r = _mm256_and_si256(key, _mm256_set1_epi32(127));
+        s = _mm256_set1_epi32(uniform_index::shift);
+    }
+};
+
+template <>
+struct interp_avx2<segmented_index> {
+    QNUM_TARGET_AVX2 static void position(const segmented_index& ix, __m256i key, __m256i& i, __m256i& r,
+                                          __m256i& s) {
+        // Block parameters by scalar loads: 8 loads + inserts beat Zen 4's microcoded 32-bit gather here.
+        alignas(32) std::uint32_t k[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(k), key);
+        const std::int32_t* pr = ix.params;
+        const __m128i p_lo = _mm_setr_epi32(pr[k[0] >> 8], pr[k[1] >> 8], pr[k[2] >> 8], pr[k[3] >> 8]);
+        const __m128i p_hi = _mm_setr_epi32(pr[k[4] >> 8], pr[k[5] >> 8], pr[k[6] >> 8], pr[k[7] >> 8]);
+        const __m256i p = _mm256_inserti128_si256(_mm256_castsi128_si256(p_lo), p_hi, 1);
+        s = _mm256_and_si256(p, _mm256_set1_epi32(15));
+        const __m256i within = _mm256_and_si256(key, _mm256_set1_epi32(255));
+        const __m256i q = _mm256_srlv_epi32(within, s);
+        i = _mm256_add_epi32(_mm256_srli_epi32(p, 4), q);
+        r = _mm256_sub_epi32(within, _mm256_sllv_epi32(q, s));
+    }
+};
+
+/// Interpolated, clamped outputs of 8 keys (32-bit lanes).
+template <class Index>
+QNUM_TARGET_AVX2 inline __m256i interp8_avx2(__m256i key, const std::int32_t* t, const Index& ix, __m256i lo,
+                                             __m256i hi) {
+    __m256i i, r, s;
+    interp_avx2<Index>::position(ix, key, i, r, s);
+    // One 64-bit load per code fetches the knot pair (t[i], t[i+1]): half the loads of two 32-bit gathers.
+    alignas(32) std::uint32_t at[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), i);
+    auto pair = [t](std::uint32_t j) {
+        long long v;
+        std::memcpy(&v, t + j, sizeof v);
+        return v;
+    };
+    const __m256i g0 = _mm256_setr_epi64x(pair(at[0]), pair(at[1]), pair(at[2]), pair(at[3]));  // codes 0..3
+    const __m256i g1 = _mm256_setr_epi64x(pair(at[4]), pair(at[5]), pair(at[6]), pair(at[7]));  // codes 4..7
+    // even dwords are t[i], odd ones t[i+1]; the shuffle leaves codes in order 0 1 4 5 | 2 3 6 7, undone by vpermd
+    const __m256i order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    const __m256i a = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(g0), _mm256_castsi256_ps(g1), 0x88)), order);
+    const __m256i b = _mm256_permutevar8x32_epi32(
+        _mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(g0), _mm256_castsi256_ps(g1), 0xDD)), order);
+    __m256i acc = _mm256_add_epi32(_mm256_sllv_epi32(a, s), _mm256_mullo_epi32(_mm256_sub_epi32(b, a), r));
+    acc = _mm256_add_epi32(acc, _mm256_sllv_epi32(_mm256_set1_epi32(1 << (interp_frac_bits - 1)), s));
+    const __m256i y = _mm256_srav_epi32(acc, _mm256_add_epi32(s, _mm256_set1_epi32(interp_frac_bits)));
+    return _mm256_min_epi32(_mm256_max_epi32(y, lo), hi);
+}
+
+/// Interpolated look-up of the largest multiple of 16 codes of x; returns how many were done.
+template <class In, class Out, class Index>
+QNUM_TARGET_AVX2 std::size_t interp16_avx2(const In* x, Out* y, std::size_t n, const std::int32_t* t,
+                                           const Index& ix, std::int32_t qmin, std::int32_t qmax) noexcept {
+    const __m256i lo = _mm256_set1_epi32(qmin), hi = _mm256_set1_epi32(qmax);
+    std::size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k));
+        __m256i k0, k1;
+        if constexpr (std::is_signed_v<In>) {  // key = q + 32768 = q ^ 0x8000 as unsigned 16 bits
+            const __m256i u = _mm256_xor_si256(v, _mm256_set1_epi16(static_cast<short>(0x8000)));
+            k0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(u));
+            k1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(u, 1));
+        } else {
+            k0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(v));
+            k1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(v, 1));
+        }
+        const __m256i y0 = interp8_avx2(k0, t, ix, lo, hi), y1 = interp8_avx2(k1, t, ix, lo, hi);
+        // Values are already in Out's range, so the saturating packs are exact; fix the lane interleave after.
+        const __m256i packed =
+            std::is_signed_v<Out> ? _mm256_packs_epi32(y0, y1) : _mm256_packus_epi32(y0, y1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + k), _mm256_permute4x64_epi64(packed, 0xD8));
+    }
+    return k;
+}
+
+}  // namespace qnum::detail
+#endif
+
+// ---- end qnum/kernels/lut/avx2.hpp ----
+// ---- begin qnum/kernels/lut/avx512.hpp ----
+// qnum — 8-bit table look-up with AVX-512 VBMI (runtime-dispatched; QNUM_TARGET_AVX512VBMI).
+//
+// vpermi2b (_mm512_permutex2var_epi8) selects bytes from a 128-byte pair of registers by the low 7 bits of each
+// index, so two of them look up entries 0..127 and 128..255 and a mask blend on bit 7 picks the half: 4 instructions
+// per 64 bytes. The tail is done with masked loads and stores, so every byte goes through the same instructions.
+
+#include <cstddef>
+#include <cstdint>
+
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+QNUM_INTRINSICS_BEGIN
+
+/// y[i] = table[x[i]] for all n bytes; x == y is allowed.
+QNUM_TARGET_AVX512VBMI inline void lut8_avx512vbmi(const std::uint8_t* x, std::uint8_t* y, std::size_t n,
+                                                   const std::uint8_t* table) noexcept {
+    const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+    const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+    std::size_t i = 0;
+    for (; i + 128 <= n; i += 128) {  // two vectors per iteration: the permutes have a few cycles of latency
+        const __m512i u0 = _mm512_loadu_si512(x + i), u1 = _mm512_loadu_si512(x + i + 64);
+        const __m512i a0 = _mm512_permutex2var_epi8(t0, u0, t1), b0 = _mm512_permutex2var_epi8(t2, u0, t3);
+        const __m512i a1 = _mm512_permutex2var_epi8(t0, u1, t1), b1 = _mm512_permutex2var_epi8(t2, u1, t3);
+        _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(u0), a0, b0));
+        _mm512_storeu_si512(y + i + 64, _mm512_mask_blend_epi8(_mm512_movepi8_mask(u1), a1, b1));
+    }
+    for (; i < n; i += 64) {
+        const std::size_t left = n - i;
+        const __mmask64 m = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+        const __m512i u = _mm512_maskz_loadu_epi8(m, x + i);
+        const __m512i a = _mm512_permutex2var_epi8(t0, u, t1), b = _mm512_permutex2var_epi8(t2, u, t3);
+        _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(u), a, b));
+    }
+}
+
+QNUM_INTRINSICS_END
+
+}  // namespace qnum::detail
+#endif
+
+// ---- end qnum/kernels/lut/avx512.hpp ----
+// ---- begin qnum/kernels/quantize/scalar.hpp ----
+// qnum — quantize / dequantize / fake-quantize: the scalar reference, which is the specification.
+//
+//   quantize:      q = clamp(R(x (/) scale) + zero_point, qmin, qmax)
+//   dequantize:    x = float(q - zero_point) * scale                     (one rounding)
+//   fake-quantize: y = float(quantize(x) - zero_point) * scale
+//
+// where (/) is IEEE division (scale_op::divide) or multiplication by the float reciprocal 1.0f / scale
+// (scale_op::multiply_by_reciprocal), and R is the rounding mode. R is applied before the zero point is added, in
+// float, so the sum is exact. Non-finite inputs: NaN quantizes to the zero point (real 0); +inf and -inf saturate to
+// qmax and qmin, like every other out-of-range value. SIMD kernels must match these functions bit for bit.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum {
+
+/// How quantization divides by the scale; the two differ in the last bit of x/scale and so, near ties, in q.
+enum class scale_op : std::uint8_t {
+    divide,                  ///< x / scale (ONNX QuantizeLinear, TFLite reference kernels)
+    multiply_by_reciprocal,  ///< x * (1.0f / scale) (PyTorch quantize_per_tensor and fake_quantize, XNNPACK)
+};
+
+namespace detail {
+
+/// Parameters of one element, with the reciprocal precomputed for scale_op::multiply_by_reciprocal.
+struct element_params {
+    float scale;
+    float inv_scale;
+    std::int32_t zero_point;
+};
+
+/// Quantizes one value with Format's range (see the file comment). `index` feeds stochastic rounding.
+template <class Format, scale_op Op, class Rounding>
+inline std::int32_t quantize_element(float x, const element_params& p, const Rounding& r, std::uint64_t index) {
+    float v = Op == scale_op::divide ? x / p.scale : x * p.inv_scale;
+    if (std::isnan(v)) return p.zero_point;
+    v = r(v, index);
+    const float lo = static_cast<float>(Format::min - p.zero_point);
+    const float hi = static_cast<float>(Format::max - p.zero_point);
+    v = v < lo ? lo : (v > hi ? hi : v);
+    return static_cast<std::int32_t>(v) + p.zero_point;
+}
+
+/// Dequantizes one code.
+inline float dequantize_element(std::int32_t q, float scale, std::int32_t zero_point) {
+    return static_cast<float>(q - zero_point) * scale;
+}
+
+/// The same (scale, zero point) for every element of a run.
+struct uniform_params {
+    element_params p;
+    explicit uniform_params(qparams q) : p{q.scale, 1.0f / q.scale, q.zero_point} {}
+    element_params at(std::size_t) const noexcept { return p; }
+    uniform_params advanced(std::size_t) const noexcept { return *this; }
+};
+
+/// A different (scale, zero point) for each element of a run, read from contiguous arrays (e.g. per-channel
+/// parameters along the innermost axis).
+struct varying_params {
+    const float* scales;
+    const std::int32_t* zero_points;
+    element_params at(std::size_t i) const noexcept { return {scales[i], 1.0f / scales[i], zero_points[i]}; }
+    varying_params advanced(std::size_t k) const noexcept { return {scales + k, zero_points + k}; }
+};
+
+/// Reference run kernels over n elements with element strides (which may be any value).
+template <class Format, scale_op Op, class Rounding, class Params>
+void quantize_run_scalar(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs,
+                         std::size_t n, const Params& params, const Rounding& r, std::uint64_t index0) {
+    using storage = typename Format::storage;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        q[pos * qs] = static_cast<storage>(quantize_element<Format, Op>(x[pos * xs], params.at(i), r, index0 + i));
+    }
+}
+
+template <class Storage, class Params>
+void dequantize_run_scalar(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
+                           const Params& params) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        const element_params p = params.at(i);
+        x[pos * xs] = dequantize_element(q[pos * qs], p.scale, p.zero_point);
+    }
+}
+
+template <class Format, scale_op Op, class Rounding, class Params>
+void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
+                              const Params& params, const Rounding& r, std::uint64_t index0) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto pos = static_cast<std::ptrdiff_t>(i);
+        const element_params p = params.at(i);
+        y[pos * ys] =
+            dequantize_element(quantize_element<Format, Op>(x[pos * xs], p, r, index0 + i), p.scale, p.zero_point);
+    }
+}
+
+}  // namespace detail
+}  // namespace qnum
+
+// ---- end qnum/kernels/quantize/scalar.hpp ----
+
+namespace qnum {
+namespace detail {
+
+/// y[i] = table[x[i]] for n bytes with the best kernel dispatch allows; bit-identical on every level.
+inline void lut8_apply(const std::uint8_t* x, std::uint8_t* y, std::size_t n, const std::uint8_t* table) noexcept {
+    std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+    if (avx512_vbmi_enabled()) {
+        lut8_avx512vbmi(x, y, n, table);
+        return;
+    }
+    if (isa_enabled(isa::avx2)) done = lut8_avx2(x, y, n, table);
+#endif
+    lut8_scalar(x + done, y + done, n - done, table);
+}
+
+/// f(x) as a float; throws qnum::error unless it is finite (tables must not hide NaN or inf).
+template <class F>
+float checked_call(F& f, float x) {
+    const auto y = static_cast<float>(f(x));
+    if (!std::isfinite(y)) throw error("lut: the function returned a non-finite value (NaN or inf) on the input domain");
+    return y;
+}
+
+}  // namespace detail
+
+/// A 256-entry table y = f(x) from InFormat codes to OutFormat codes (both stored in 8 bits: qint8, quint8,
+/// qint8_narrow, qint4, ...). Entry for code q is quantize(f(dequantize(q))) (see the file comment); entries for
+/// storage values outside InFormat's range (e.g. -128 in qint8_narrow, 8..127 in qint4) repeat the nearest code's.
+template <class InFormat, class OutFormat>
+class lut8 {
+    static_assert(is_int_format_v<InFormat> && is_int_format_v<OutFormat>, "qnum: lut8 needs int_format types");
+    static_assert(sizeof(typename InFormat::storage) == 1,
+                  "qnum: lut8 needs an 8-bit input format; use lut16 / segmented_lut for 16-bit inputs");
+    static_assert(sizeof(typename OutFormat::storage) == 1,
+                  "qnum: lut8 needs an 8-bit output format; use lut16 / segmented_lut for 16-bit outputs");
+
+public:
+    using in_format = InFormat;
+    using out_format = OutFormat;
+    using in_storage = typename InFormat::storage;
+    using out_storage = typename OutFormat::storage;
+
+    /// Builds the table of f (any callable float -> float) with rounding mode r and scale application op.
+    /// Throws qnum::error if f returns NaN or inf for any input code (bad scales are rejected by per_tensor).
+    template <class F, class Rounding = round_half_to_even,
+              class = std::enable_if_t<is_rounding_v<Rounding> && std::is_invocable_v<F&, float>>>
+    lut8(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, const Rounding& r = {},
+         scale_op op = scale_op::divide)
+        : in_(in), out_(out) {
+        static_assert(!std::is_same_v<Rounding, round_stochastic>,
+                      "qnum: a look-up table is deterministic; stochastic rounding is not supported");
+        const detail::element_params e{out.scale(), 1.0f / out.scale(), out.zero_point()};
+        for (int b = 0; b < 256; ++b) {
+            const auto code = static_cast<in_storage>(static_cast<std::uint8_t>(b));  // the storage value with bits b
+            std::int32_t q = code;
+            q = q < InFormat::min ? InFormat::min : (q > InFormat::max ? InFormat::max : q);
+            const float y = detail::checked_call(f, detail::dequantize_element(q, in.scale(), in.zero_point()));
+            const std::int32_t v = op == scale_op::divide
+                                       ? detail::quantize_element<OutFormat, scale_op::divide>(y, e, r, 0)
+                                       : detail::quantize_element<OutFormat, scale_op::multiply_by_reciprocal>(y, e, r, 0);
+            table_[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(static_cast<out_storage>(v));
+        }
+    }
+
+    /// lut8 with a rounding mode chosen at run time (stochastic is rejected with qnum::error).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
+    lut8(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, const rounding& r,
+         scale_op op = scale_op::divide)
+        : in_(in), out_(out) {
+        detail::require(r.mode != rounding_mode::stochastic,
+                        "lut: a look-up table is deterministic; stochastic rounding is not supported");
+        visit_rounding(r, [&](const auto& tag) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(tag)>, round_stochastic>)
+                *this = lut8(f, in, out, tag, op);
+        });
+    }
+
+    /// The output code for input code x (the scalar specification of apply()).
+    out_storage operator()(in_storage x) const noexcept {
+        return static_cast<out_storage>(table_[static_cast<std::uint8_t>(x)]);
+    }
+
+    /// y[i] = (*this)(x[i]) for n elements, with the fastest kernel the CPU allows (bit-identical on every level).
+    /// Any alignment; x == y (in place) is allowed, other overlaps are not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
+        detail::lut8_apply(reinterpret_cast<const std::uint8_t*>(x), reinterpret_cast<std::uint8_t*>(y), n,
+                           table_.data());
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernels).
+    /// Throws qnum::error for mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
+    }
+
+    /// The 256 entries as bytes, indexed by the input's bit pattern (uint8_t(x)).
+    const std::array<std::uint8_t, 256>& table() const noexcept { return table_; }
+    const per_tensor<InFormat>& input_params() const noexcept { return in_; }
+    const per_tensor<OutFormat>& output_params() const noexcept { return out_; }
+
+private:
+    std::array<std::uint8_t, 256> table_{};
+    per_tensor<InFormat> in_;
+    per_tensor<OutFormat> out_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/lut.hpp ----
+// ---- begin qnum/lut_accuracy.hpp ----
+// qnum — accuracy reports for look-up tables: error in output LSB against the exact function, over every input.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+namespace qnum {
+
+/// Error of a table against its function over the whole input domain, in output LSB.
+struct lut_accuracy {
+    double max_error_lsb = 0;   ///< max |table(q) - clamp(f(x_q) / s_out + z_out, qmin, qmax)|
+    double mean_error_lsb = 0;  ///< mean of the same over all input codes
+    std::int32_t worst_input = 0;  ///< an input code where the maximum is reached
+    std::size_t inputs = 0;        ///< number of input codes (256 or 65536 for full-range formats)
+};
+
+/// Measures any qnum table (lut8, lut16, segmented_lut) against f (called with the float input, as the builders do)
+/// for every code of the table's input format. The reference is real-valued (unrounded), so a
+/// correctly rounded table scores max <= 0.5 LSB.
+template <class Table, class F>
+lut_accuracy measure_accuracy(const Table& table, F f) {
+    using In = typename Table::in_format;
+    using Out = typename Table::out_format;
+    const auto in = table.input_params();
+    const auto out = table.output_params();
+    lut_accuracy r;
+    double sum = 0;
+    for (std::int32_t q = In::min; q <= In::max; ++q) {
+        const float x = detail::dequantize_element(q, in.scale(), in.zero_point());
+        const double fx = static_cast<double>(f(x));
+        double t = fx / static_cast<double>(out.scale()) + out.zero_point();
+        t = t < Out::min ? Out::min : (t > Out::max ? Out::max : t);  // NaN stays NaN and is reported as such
+        const double e = std::fabs(static_cast<double>(table(static_cast<typename Table::in_storage>(q))) - t);
+        sum += e;
+        if (!(e <= r.max_error_lsb)) {
+            r.max_error_lsb = e;
+            r.worst_input = q;
+        }
+        ++r.inputs;
+    }
+    r.mean_error_lsb = sum / static_cast<double>(r.inputs);
+    return r;
+}
+
+}  // namespace qnum
+
+// ---- end qnum/lut_accuracy.hpp ----
+// ---- begin qnum/lut_functions.hpp ----
+// qnum — a catalogue of activation functions ready for look-up tables (lut8, lut16, segmented_lut).
+//
+// Each is a function object float -> float evaluated in double and rounded once to float, so tables built from
+// them are correctly rounded up to that final float rounding. Functions with poles or overflow (exp, reciprocal,
+// rsqrt) saturate to +-FLT_MAX instead of returning inf or NaN, because table builders reject non-finite values and
+// a quantized input domain always contains real 0: the saturated value then quantizes to qmax / qmin.
+
+#include <cfloat>
+#include <cmath>
+
+namespace qnum::fn {
+
+namespace detail {
+/// Rounds a double to float, saturating at +-FLT_MAX (NaN is kept, for the builder to reject).
+inline float saturate(double y) noexcept {
+    return y > double(FLT_MAX) ? FLT_MAX : (y < -double(FLT_MAX) ? -FLT_MAX : static_cast<float>(y));
+}
+}  // namespace detail
+
+/// 1 / (1 + e^-x).
+struct sigmoid {
+    float operator()(float x) const noexcept { return static_cast<float>(1.0 / (1.0 + std::exp(-double(x)))); }
+};
+
+/// tanh(x).
+struct tanh {
+    float operator()(float x) const noexcept { return static_cast<float>(std::tanh(double(x))); }
+};
+
+/// GELU, exact form: x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))).
+struct gelu {
+    float operator()(float x) const noexcept {
+        return static_cast<float>(0.5 * double(x) * (1.0 + std::erf(double(x) * 0.70710678118654752440)));
+    }
+};
+
+/// GELU, tanh approximation: x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+struct gelu_tanh {
+    float operator()(float x) const noexcept {
+        const double d = x;
+        return static_cast<float>(0.5 * d * (1.0 + std::tanh(0.79788456080286535588 * (d + 0.044715 * d * d * d))));
+    }
+};
+
+/// SiLU / swish: x * sigmoid(x).
+struct silu {
+    float operator()(float x) const noexcept { return static_cast<float>(double(x) / (1.0 + std::exp(-double(x)))); }
+};
+
+/// Hard swish (MobileNetV3): x * relu6(x + 3) / 6.
+struct hardswish {
+    float operator()(float x) const noexcept {
+        const double d = x, r = d + 3.0 < 0.0 ? 0.0 : (d + 3.0 > 6.0 ? 6.0 : d + 3.0);
+        return static_cast<float>(d * r / 6.0);
+    }
+};
+
+/// e^x, saturating at FLT_MAX.
+struct exp {
+    float operator()(float x) const noexcept { return detail::saturate(std::exp(double(x))); }
+};
+
+/// 1 / x, saturating at +-FLT_MAX; 1/0 gives +FLT_MAX.
+struct reciprocal {
+    float operator()(float x) const noexcept { return x == 0.0f ? FLT_MAX : detail::saturate(1.0 / double(x)); }
+};
+
+/// 1 / sqrt(x) for x > 0; +FLT_MAX for x <= 0 (the pole and the undefined part saturate, like reciprocal).
+struct rsqrt {
+    float operator()(float x) const noexcept {
+        return x <= 0.0f ? FLT_MAX : detail::saturate(1.0 / std::sqrt(double(x)));
+    }
+};
+
+/// softplus: log(1 + e^x), evaluated without overflow.
+struct softplus {
+    float operator()(float x) const noexcept {
+        const double d = x;
+        return static_cast<float>(d > 0.0 ? d + std::log1p(std::exp(-d)) : std::log1p(std::exp(d)));
+    }
+};
+
+/// erf(x).
+struct erf {
+    float operator()(float x) const noexcept { return static_cast<float>(std::erf(double(x))); }
+};
+
+}  // namespace qnum::fn
+
+// ---- end qnum/lut_functions.hpp ----
+// ---- begin qnum/lut_int16.hpp ----
+// qnum — 16-bit interpolated look-up tables (the approach of TFLite's int16 LUT): 512 intervals of 128 input codes,
+// 513 knots, linear interpolation in fixed point.
+//
+// For an int16/uint16 input code q with key k (q + 32768 for signed inputs), i = k >> 7 and r = k & 127:
+//     y = clamp((t[i] * 128 + (t[i+1] - t[i]) * r + 2^10) >> 11, qmin, qmax)
+// with knots t[] in 1/16 output LSB (kernels/lut/scalar.hpp is the specification; the AVX2 kernel equals it bit for
+// bit). Knots are f at the interval ends, shifted by half the mean chord error at the neighbouring midpoints, so the
+// interpolation error of a smooth function is about h^2 |f''| / 16 instead of h^2 |f''| / 8 (h = 128 input codes).
+// Error bound: 0.5 LSB (final rounding) + 1/32 LSB (knot rounding) + h^2 max|f''| / 16 (h = 128 input codes, in
+// real units, divided by the output scale). Measured over all 65536 inputs (tests/lut_test.cpp), inputs over
+// [-8, 8), outputs at scale 1/32768 (sigmoid, tanh) and 8/32768 (GELU): sigmoid 0.72, GELU 0.69, tanh 2.03 LSB max
+// (mean 0.25 / 0.14 / 0.29). tanh's 2.03 is the limit of 512 uniform intervals at that scale (max|tanh''| = 0.77
+// makes the interpolation term 1.54 LSB); by input range +-R (output scale 1/32768, GELU's R/32768), max error:
+//     R        3     4     6     7     7.5   8     10    16
+//     tanh     0.75  0.89  1.39  1.70  1.79  2.03  2.88  6.59
+//     sigmoid  0.55  0.56  0.62  0.67  0.69  0.72  0.81  1.28
+//     GELU     0.60  0.60  0.66  0.67  0.68  0.69  0.74  0.90
+// segmented_lut meets 1 LSB for tanh at R = 8 with 680 knots. Use measure_accuracy() for other functions and scales.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+// ---- begin qnum/detail/interp_table.hpp ----
+// qnum — shared construction and application of 16-bit interpolated tables (lut16, segmented_lut).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+
+namespace qnum::detail {
+
+/// targets[k] = f(x_k) / s_out + z_out in double (unclamped, in output LSB) for every key k in [0, 65536], where
+/// x_k is the dequantized input code of key k; key 65536 is one code past the domain (the last interval's end).
+/// Throws qnum::error if f is not finite at any of them.
+template <class InFormat, class F>
+std::vector<double> interp_targets(F& f, const qparams& in, const qparams& out) {
+    std::vector<double> t(65537);
+    const std::int32_t bias = InFormat::is_signed ? -32768 : 0;
+    for (std::int32_t k = 0; k <= 65536; ++k) {
+        const float y = static_cast<float>(f(dequantize_element(k + bias, in.scale, in.zero_point)));
+        if (!std::isfinite(y))
+            throw error("lut: the function returned a non-finite value (NaN or inf) on the input domain");
+        t[static_cast<std::size_t>(k)] = static_cast<double>(y) / static_cast<double>(out.scale) + out.zero_point;
+    }
+    return t;
+}
+
+/// Entries (units of 2^-interp_frac_bits LSB) for `m` intervals of 2^s keys starting at key k0, appended to `e`.
+/// Each knot sits at the target, moved by the mean of half the chord errors at the midpoints of its two intervals,
+/// which balances the linear interpolation error of a locally quadratic function between knots and midpoints.
+inline void append_entries(const std::vector<double>& target, std::uint32_t k0, std::uint32_t m, int s,
+                           std::vector<std::int32_t>& e) {
+    const std::uint32_t w = 1u << s;
+    auto chord_error = [&](std::uint32_t j) {  // f - chord at the midpoint of interval j
+        if (s == 0) return 0.0;
+        const std::uint32_t a = k0 + j * w;
+        return target[a + w / 2] - 0.5 * (target[a] + target[a + w]);
+    };
+    const double unit = double(1 << interp_frac_bits), limit = double(interp_entry_limit - 1);
+    for (std::uint32_t j = 0; j <= m; ++j) {
+        const double c = j == 0 ? 0.5 * chord_error(0)
+                                : (j == m ? 0.5 * chord_error(m - 1) : 0.25 * (chord_error(j - 1) + chord_error(j)));
+        double v = std::nearbyint((target[k0 + j * w] + c) * unit);
+        v = v < -limit ? -limit : (v > limit ? limit : v);
+        e.push_back(static_cast<std::int32_t>(v));
+    }
+}
+
+/// |y - clamp(target)| in LSB for the interpolated output y of key k.
+inline double interp_error(std::int32_t y, double target, std::int32_t qmin, std::int32_t qmax) noexcept {
+    const double t = target < qmin ? qmin : (target > qmax ? qmax : target);
+    return std::fabs(static_cast<double>(y) - t);
+}
+
+/// Applies an interpolated table to n codes with the best kernel dispatch allows (bit-identical on every level).
+template <class In, class Out, class Index>
+void interp16_apply(const In* x, Out* y, std::size_t n, const std::int32_t* t, const Index& index, std::int32_t lo,
+                    std::int32_t hi) noexcept {
+    std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+    if (isa_enabled(isa::avx2)) done = interp16_avx2(x, y, n, t, index, lo, hi);
+#endif
+    interp16_scalar(x + done, y + done, n - done, t, index, lo, hi);
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/detail/interp_table.hpp ----
+
+namespace qnum {
+
+/// A uniform interpolated table y = f(x) from a 16-bit InFormat (qint16, quint16, qint16_narrow) to a 16-bit
+/// OutFormat; see the file comment for the arithmetic and its error bound.
+template <class InFormat, class OutFormat>
+class lut16 {
+    static_assert(is_int_format_v<InFormat> && is_int_format_v<OutFormat>, "qnum: lut16 needs int_format types");
+    static_assert(sizeof(typename InFormat::storage) == 2 && InFormat::bits == 16,
+                  "qnum: lut16 needs a 16-bit input format; use lut8 for 8-bit inputs");
+    static_assert(sizeof(typename OutFormat::storage) == 2,
+                  "qnum: lut16 needs a 16-bit output format (qint16, quint16, ...)");
+
+public:
+    using in_format = InFormat;
+    using out_format = OutFormat;
+    using in_storage = typename InFormat::storage;
+    using out_storage = typename OutFormat::storage;
+    /// Number of knots: 512 intervals + 1.
+    static constexpr std::size_t size = 513;
+
+    /// Builds the table of f (any callable float -> float). f is evaluated at every 16-bit storage code and one
+    /// code past the largest (the last knot); throws qnum::error if it returns NaN or inf at any of them (bad scales
+    /// are rejected by per_tensor).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
+    lut16(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out) : in_(in), out_(out) {
+        const auto target = detail::interp_targets<InFormat>(f, in.params(), out.params());
+        knots_.reserve(size);
+        detail::append_entries(target, 0, 512, detail::uniform_index::shift, knots_);
+    }
+
+    /// The output code for input code x (the scalar specification of apply()).
+    out_storage operator()(in_storage x) const noexcept {
+        const auto p = detail::uniform_index{}(detail::key16(x));
+        return static_cast<out_storage>(
+            detail::interp_value(knots_.data(), p.i, p.r, p.s, OutFormat::min, OutFormat::max));
+    }
+
+    /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed,
+    /// other overlaps not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
+        detail::interp16_apply(x, y, n, knots_.data(), detail::uniform_index{}, OutFormat::min, OutFormat::max);
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernel); throws qnum::error for
+    /// mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
+    }
+
+    /// The 513 knots in 1/16 output LSB.
+    const std::vector<std::int32_t>& knots() const noexcept { return knots_; }
+    const per_tensor<InFormat>& input_params() const noexcept { return in_; }
+    const per_tensor<OutFormat>& output_params() const noexcept { return out_; }
+
+private:
+    std::vector<std::int32_t> knots_;
+    per_tensor<InFormat> in_;
+    per_tensor<OutFormat> out_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/lut_int16.hpp ----
+// ---- begin qnum/lut_segmented.hpp ----
+// qnum — segmented 16-bit look-up tables: piecewise-linear interpolation with non-uniform intervals chosen so the
+// error stays under a bound over the whole 16-bit input range (the idea of Horizon Robotics' SegmentLUT).
+//
+// A function on a wide int16 input range is steep in some places and flat or saturated in others (sigmoid: all the
+// action within a few units of 0, then constant; exp, reciprocal, rsqrt: steep near one end). A uniform table must
+// use the resolution of the steepest part everywhere. Here the 65536 keys (q + 32768 for signed inputs) form 256
+// blocks of 256 codes, and each block gets its own interval width 2^s codes, s in [0, 8]: the builder picks for every
+// block the widest intervals whose interpolation error, measured exactly over the block's 256 codes, is within
+// `max_error_lsb`. The bound is therefore guaranteed for every input (checked by construction, not estimated);
+// s = 0 stores every code, whose error is at most 0.5 + 1/32 LSB, so any bound >= 0.55 LSB can be met.
+// Arithmetic (kernels/lut/scalar.hpp, segmented_index): block b = k >> 8 has params[b] = (first knot << 4) | s,
+//     i = first + ((k & 255) >> s),  r = (k & 255) mod 2^s,
+//     y = clamp((t[i] * 2^s + (t[i+1] - t[i]) * r + 2^(s+3)) >> (s+4), qmin, qmax)    (knots in 1/16 LSB)
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+
+namespace qnum {
+
+/// A segmented interpolated table y = f(x) from a 16-bit InFormat to a 16-bit OutFormat whose error against the
+/// exact f (clamped to the output range) is at most max_error_lsb() for every input code.
+template <class InFormat, class OutFormat>
+class segmented_lut {
+    static_assert(is_int_format_v<InFormat> && is_int_format_v<OutFormat>,
+                  "qnum: segmented_lut needs int_format types");
+    static_assert(sizeof(typename InFormat::storage) == 2 && InFormat::bits == 16,
+                  "qnum: segmented_lut needs a 16-bit input format; use lut8 for 8-bit inputs");
+    static_assert(sizeof(typename OutFormat::storage) == 2,
+                  "qnum: segmented_lut needs a 16-bit output format (qint16, quint16, ...)");
+
+public:
+    using in_format = InFormat;
+    using out_format = OutFormat;
+    using in_storage = typename InFormat::storage;
+    using out_storage = typename OutFormat::storage;
+
+    /// Builds the table of f with the widest intervals meeting `max_error_lsb` in every block. f is evaluated at
+    /// every 16-bit storage code and one past the largest; throws qnum::error if it returns NaN or inf at any of
+    /// them, or if max_error_lsb < 0.55 (not always achievable).
+    template <class F, class = std::enable_if_t<std::is_invocable_v<F&, float>>>
+    segmented_lut(F f, const per_tensor<InFormat>& in, const per_tensor<OutFormat>& out, double max_error_lsb = 1.0)
+        : in_(in), out_(out), bound_(max_error_lsb) {
+        detail::require(max_error_lsb >= 0.55, "segmented_lut: the error bound must be at least 0.55 LSB");
+        const auto target = detail::interp_targets<InFormat>(f, in.params(), out.params());
+        std::vector<std::int32_t> trial;
+        for (std::uint32_t b = 0; b < 256; ++b) {
+            const std::uint32_t k0 = b * 256;
+            for (int s = detail::interp_max_shift; s >= 0; --s) {
+                trial.clear();
+                detail::append_entries(target, k0, 256u >> s, s, trial);
+                double worst = 0;
+                for (std::uint32_t k = 0; k < 256 && worst <= max_error_lsb; ++k) {
+                    const auto y = detail::interp_value(trial.data(), k >> s, k & ((1u << s) - 1u), s,
+                                                        OutFormat::min, OutFormat::max);
+                    worst = std::max(worst, detail::interp_error(y, target[k0 + k], OutFormat::min, OutFormat::max));
+                }
+                if (worst <= max_error_lsb || s == 0) {
+                    params_[b] = static_cast<std::int32_t>((knots_.size() << 4) | static_cast<std::size_t>(s));
+                    knots_.insert(knots_.end(), trial.begin(), trial.end());
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The output code for input code x (the scalar specification of apply()).
+    out_storage operator()(in_storage x) const noexcept {
+        const auto p = detail::segmented_index{params_.data()}(detail::key16(x));
+        return static_cast<out_storage>(
+            detail::interp_value(knots_.data(), p.i, p.r, p.s, OutFormat::min, OutFormat::max));
+    }
+
+    /// y[i] = (*this)(x[i]) for n elements (AVX2 when available, bit-identical); any alignment, x == y allowed,
+    /// other overlaps not (QNUM_ASSERT in debug builds).
+    void apply(const in_storage* x, out_storage* y, std::size_t n) const {
+        detail::check_apply_args(x, y, n);
+        detail::interp16_apply(x, y, n, knots_.data(), detail::segmented_index{params_.data()}, OutFormat::min,
+                               OutFormat::max);
+    }
+
+    /// apply() over same-shaped strided views (contiguous runs use the SIMD kernel); throws qnum::error for
+    /// mismatched shapes.
+    void apply(strided_view<const in_storage> in, strided_view<out_storage> out) const {
+        detail::lut_apply_strided(*this, in, out);
+    }
+
+    /// The guaranteed error bound in output LSB.
+    double max_error_lsb() const noexcept { return bound_; }
+    /// Interval width (log2, in input codes) of each of the 256 blocks of 256 codes, in key order.
+    int block_shift(std::size_t block) const noexcept { return params_[block] & 15; }
+    /// All knots (1/16 output LSB); their number measures the table's memory (4 bytes each, plus 1 KiB of params).
+    const std::vector<std::int32_t>& knots() const noexcept { return knots_; }
+    const per_tensor<InFormat>& input_params() const noexcept { return in_; }
+    const per_tensor<OutFormat>& output_params() const noexcept { return out_; }
+
+private:
+    std::vector<std::int32_t> knots_;
+    std::array<std::int32_t, 256> params_{};
+    per_tensor<InFormat> in_;
+    per_tensor<OutFormat> out_;
+    double bound_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/lut_segmented.hpp ----
+// ---- begin qnum/metrics.hpp ----
+// qnum — error metrics between a reference tensor and a test tensor (e.g. float vs fake-quantized or dequantized
+// outputs of a layer): cosine similarity, MSE / RMSE, SNR and SQNR in dB, mean and max absolute error, max relative
+// error, max error in quantization steps, and the KL divergence of two histograms.
+//
+// compare() reads both tensors once and returns a `comparison` holding every statistic (compare_per_channel(): one per
+// index along an axis; compare_dequantized(): integer codes against float); the one-metric functions are conveniences
+// over it. Sums are kept in double with a fixed blocked + pairwise order (kernels/metrics/scalar.hpp),
+// so results are deterministic, independent of the ISA (the SIMD kernels equal the scalar reference bit for bit) and
+// each sum is within ~1e-13 of the sum of its terms' magnitudes, for any size. Conventions for degenerate inputs:
+//   * NaN and +-inf: a pair where either side is non-finite is excluded from every statistic and counted
+//     (nan_reference, nan_test, inf_reference, inf_test, skipped); nothing NaN leaks into the results.
+//   * no valid pairs (empty tensors, or all skipped): every error is 0, cosine is 1, SNR and SQNR are +inf.
+//   * zero error (identical tensors, including all-zero ones): SNR and SQNR are +inf.
+//   * cosine of two zero vectors is 1 (identical); of a zero and a non-zero vector 0.
+//   * zero signal power with non-zero error: SQNR is -inf; SNR uses the reference's variance, so a constant
+//     reference (zero variance) also gives -inf.
+//   * relative error of an element is |t - r| / |r|: 0 when t == r, +inf when r == 0 != t.
+// Mismatched shapes throw qnum::error.
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+// ---- begin qnum/kernels/metrics/avx512.hpp ----
+// qnum — comparison kernel for AVX-512, compiled per function (QNUM_TARGET_AVX512) and picked at run time, so a
+// baseline or x86-64-v3 binary still runs it on CPUs that have it. One zmm register holds the 8 virtual lanes of a
+// sum, so the 6 sums, both maxima and the temporaries fit in registers. Same contract as kernels/metrics/xsimd.hpp:
+// equal to kernels/metrics/scalar.hpp bit for bit, and 0 (state untouched) for a segment with NaN or infinity.
+
+#include <cfloat>
+#include <cstddef>
+
+// ---- begin qnum/kernels/metrics/scalar.hpp ----
+// qnum — comparison kernel, scalar reference (the specification the SIMD kernel must equal bit for bit).
+//
+// A comparison reads pairs (r, t) of a reference and a test tensor in row-major order and keeps six sums in double:
+//     sum r,  sum r*r,  sum t*t,  sum r*t,  sum e*e,  sum |e|     with e = double(t) - double(r),
+// plus max |e| and max |e| / |r| (0 when e == 0, +inf when r == 0 != e). Products of two floats widened to double
+// are exact, so only e*e rounds; it is rounded before its addition (fp_barrier), so fused and unfused targets agree.
+//
+// Summation order (what makes the result deterministic and accurate): element i of the row-major sequence goes to
+// lane i % 8 of block i / 2048. Each lane adds its elements in order. At the end of a block the 8 lanes are summed as
+// ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)); block totals are then added pairwise (a binary tree over the
+// blocks, finished from the smallest subtree up). The error of each sum is thus about (256 + log2(blocks)) ulps of
+// the sum of magnitudes, independent of the tensor's size for any practical purpose.
+//
+// Pairs where either value is NaN or +-inf are not added (they are counted by kind); they still occupy their
+// position, so the lanes and blocks of the other elements do not depend on where the non-finite values are.
+
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+
+namespace qnum::detail {
+
+inline constexpr std::size_t cmp_lanes = 8;     ///< virtual lanes of the summation order (any ISA)
+inline constexpr std::size_t cmp_block = 2048;  ///< elements per block (a multiple of cmp_lanes)
+inline constexpr std::size_t cmp_stats = 6;     ///< number of sums
+enum cmp_stat : std::size_t { cmp_r = 0, cmp_rr, cmp_tt, cmp_rt, cmp_ee, cmp_ae };
+
+/// Running state of a comparison (see the file comment for the summation order).
+struct compare_state {
+    alignas(64) double lane[cmp_stats][cmp_lanes] = {};  ///< lane sums of the current block
+    double level[64][cmp_stats] = {};                    ///< pairwise partial sums, one per set bit of `blocks`
+    std::uint64_t blocks = 0;                            ///< completed blocks
+    std::size_t in_block = 0;                            ///< position inside the current block
+    double max_abs = 0.0;
+    double max_rel = 0.0;
+    std::uint64_t valid = 0, nan_r = 0, nan_t = 0, inf_r = 0, inf_t = 0, skipped = 0;
+};
+
+/// Adds one pair at the current position (the caller flushes full blocks).
+inline void compare_element(compare_state& s, float rf, float tf) noexcept {
+    const std::size_t l = s.in_block++ % cmp_lanes;
+    const bool r_ok = std::fabs(rf) <= FLT_MAX, t_ok = std::fabs(tf) <= FLT_MAX;
+    if (!(r_ok && t_ok)) {
+        s.nan_r += std::isnan(rf) ? 1 : 0;
+        s.nan_t += std::isnan(tf) ? 1 : 0;
+        s.inf_r += std::isinf(rf) ? 1 : 0;
+        s.inf_t += std::isinf(tf) ? 1 : 0;
+        ++s.skipped;
+        return;
+    }
+    const double r = rf, t = tf, e = t - r, ae = std::fabs(e);
+    s.lane[cmp_r][l] += r;
+    s.lane[cmp_rr][l] += r * r;
+    s.lane[cmp_tt][l] += t * t;
+    s.lane[cmp_rt][l] += r * t;
+    s.lane[cmp_ee][l] += fp_barrier(e * e);
+    s.lane[cmp_ae][l] += ae;
+    if (ae > s.max_abs) s.max_abs = ae;
+    const double rel = ae == 0.0 ? 0.0 : ae / std::fabs(r);
+    if (rel > s.max_rel) s.max_rel = rel;
+    ++s.valid;
+}
+
+/// Adds n pairs (element strides rs, ts) that do not cross a block boundary.
+inline void compare_run_scalar(compare_state& s, const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts,
+                               std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto p = static_cast<std::ptrdiff_t>(i);
+        compare_element(s, r[p * rs], t[p * ts]);
+    }
+}
+
+/// Ends the current block: sums its lanes in the fixed tree order and pushes the totals into the pairwise tree.
+inline void compare_flush_block(compare_state& s) noexcept {
+    double x[cmp_stats];
+    for (std::size_t k = 0; k < cmp_stats; ++k) {
+        const double* v = s.lane[k];
+        x[k] = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+        for (std::size_t l = 0; l < cmp_lanes; ++l) s.lane[k][l] = 0.0;
+    }
+    std::uint64_t n = s.blocks++;
+    std::size_t level = 0;
+    for (; n & 1u; n >>= 1, ++level)
+        for (std::size_t k = 0; k < cmp_stats; ++k) x[k] = s.level[level][k] + x[k];
+    for (std::size_t k = 0; k < cmp_stats; ++k) s.level[level][k] = x[k];
+    s.in_block = 0;
+}
+
+/// Flushes a partial block and returns the six totals (the pairwise tree summed from its smallest subtree up).
+inline void compare_totals(compare_state& s, double (&out)[cmp_stats]) noexcept {
+    if (s.in_block > 0) compare_flush_block(s);
+    for (std::size_t k = 0; k < cmp_stats; ++k) out[k] = 0.0;
+    // Over the set bits of `blocks` only. (A fixed 64-iteration loop here is miscompiled by GCC 12's loop
+    // vectorizer at -O3 -march=x86-64-v4 — every total came out 0 — so the trip count stays data dependent.)
+    std::size_t level = 0;
+    for (std::uint64_t b = s.blocks; b != 0; b >>= 1, ++level)
+        if (b & 1u)
+            for (std::size_t k = 0; k < cmp_stats; ++k) out[k] = s.level[level][k] + out[k];
+}
+
+}  // namespace qnum::detail
+
+// ---- end qnum/kernels/metrics/scalar.hpp ----
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail {
+
+/// Adds n pairs (a multiple of cmp_lanes, inside one block, starting at a lane-0 position) of contiguous r and t.
+QNUM_TARGET_AVX512 inline std::size_t compare_run_avx512(compare_state& s, const float* r, const float* t,
+                                                         std::size_t n) noexcept {
+    static_assert(cmp_lanes == 8, "one zmm register of doubles holds the virtual lanes");
+    __m512d a_r = _mm512_load_pd(s.lane[cmp_r]), a_rr = _mm512_load_pd(s.lane[cmp_rr]);
+    __m512d a_tt = _mm512_load_pd(s.lane[cmp_tt]), a_rt = _mm512_load_pd(s.lane[cmp_rt]);
+    __m512d a_ee = _mm512_load_pd(s.lane[cmp_ee]), a_ae = _mm512_load_pd(s.lane[cmp_ae]);
+    __m512d mx = _mm512_set1_pd(s.max_abs), mrel = _mm512_set1_pd(s.max_rel);
+    const __m512d zero = _mm512_setzero_pd();
+    for (std::size_t i = 0; i < n; i += 8) {
+        const __m512d rv = _mm512_cvtps_pd(_mm256_loadu_ps(r + i)), tv = _mm512_cvtps_pd(_mm256_loadu_ps(t + i));
+        const __m512d e = _mm512_sub_pd(tv, rv), ae = _mm512_abs_pd(e), ar = _mm512_abs_pd(rv);
+        a_r = _mm512_add_pd(a_r, rv);
+        a_rr = _mm512_fmadd_pd(rv, rv, a_rr);  // exact products: fused or not, the same sum
+        a_tt = _mm512_fmadd_pd(tv, tv, a_tt);
+        a_rt = _mm512_fmadd_pd(rv, tv, a_rt);
+        __m512d ee = _mm512_mul_pd(e, e);
+        __asm__("" : "+v"(ee));  // rounded before the addition, as the reference
+        a_ee = _mm512_add_pd(a_ee, ee);
+        a_ae = _mm512_add_pd(a_ae, ae);
+        mx = _mm512_max_pd(mx, ae);
+        const __mmask8 grow =
+            _mm512_cmp_pd_mask(ae, _mm512_mul_pd(mrel, ar), _CMP_GE_OQ) & _mm512_cmp_pd_mask(ae, zero, _CMP_GT_OQ);
+        if (grow) mrel = _mm512_mask_max_pd(mrel, grow, mrel, _mm512_div_pd(ae, ar));
+    }
+    const __m512d big = _mm512_set1_pd(DBL_MAX);
+    if ((_mm512_cmp_pd_mask(_mm512_abs_pd(a_rr), big, _CMP_LE_OQ) &
+         _mm512_cmp_pd_mask(_mm512_abs_pd(a_tt), big, _CMP_LE_OQ)) != 0xFF)
+        return 0;
+    _mm512_store_pd(s.lane[cmp_r], a_r);
+    _mm512_store_pd(s.lane[cmp_rr], a_rr);
+    _mm512_store_pd(s.lane[cmp_tt], a_tt);
+    _mm512_store_pd(s.lane[cmp_rt], a_rt);
+    _mm512_store_pd(s.lane[cmp_ee], a_ee);
+    _mm512_store_pd(s.lane[cmp_ae], a_ae);
+    const double m = _mm512_reduce_max_pd(mx), q = _mm512_reduce_max_pd(mrel);
+    if (m > s.max_abs) s.max_abs = m;
+    if (q > s.max_rel) s.max_rel = q;
+    s.in_block += n;
+    s.valid += n;
+    return n;
+}
+
+}  // namespace qnum::detail
+
+QNUM_INTRINSICS_END
+#endif
+
+// ---- end qnum/kernels/metrics/avx512.hpp ----
+// ---- begin qnum/quantize.hpp ----
+// qnum — quantize, dequantize and fake-quantize arrays and strided views, per tensor, per channel or per group.
+//
+// The element-wise contract is in kernels/quantize/scalar.hpp (the specification):
+//   q = clamp(R(x (/) scale) + zero_point, qmin, qmax),  x' = float(q - zero_point) * scale,
+// NaN -> zero_point, +-inf -> qmax/qmin. Contiguous runs use the xsimd kernel of the architecture this translation
+// unit is compiled for; results are bit-identical to the scalar reference (limit_isa(isa::scalar) forces it).
+// Inputs and outputs must not overlap, except that fake_quantize may run in place on identical views.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/quantize/xsimd.hpp ----
+// qnum — quantize / dequantize / fake-quantize with xsimd on the architecture this translation unit is compiled for
+// (xsimd::default_arch: SSE2 on baseline x86-64, AVX2 with -mavx2 -mfma, AVX-512 with -mavx512bw, NEON on AArch64).
+// These kernels are memory-bound, so the compile-time architecture is enough; each equals kernels/quantize/scalar.hpp
+// bit for bit. They process whole batches and return how many elements they handled; callers finish the tail with
+// the scalar reference.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+template <class A>
+using ubatch = xsimd::batch<std::uint32_t, A>;
+
+// ---- rounding: one overload per mode, each the batch form of the scalar tag in rounding.hpp -----------------------
+
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_to_even, std::uint64_t) noexcept {
+    return xsimd::nearbyint(v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_toward_zero, std::uint64_t) noexcept {
+    return xsimd::trunc(v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_floor, std::uint64_t) noexcept {
+    return xsimd::floor(v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_ceil, std::uint64_t) noexcept {
+    return xsimd::ceil(v);
+}
+
+// The tie-handling modes below avoid compares and blends: with d = v - trunc(v) (or v - floor(v)), 2d is exact and
+// trunc(2d) / floor(2d) is exactly the +-1 or 0 step the scalar definition adds. One inexact case: for -1 < v < 0,
+// v - floor(v) = 1 + v may round up to 1.0 (tiny v), so floor(2d) is capped at 1 (the true d is >= 0.5 there).
+// Half-down is half-up mirrored (ceil(v) - floor(2 (ceil(v) - v))); half-toward-zero is half-down of |v|, signed.
+template <class A>
+fbatch<A> step_from_fraction(const fbatch<A>& d) noexcept {
+    return xsimd::min(xsimd::floor(d * fbatch<A>(2.0f)), fbatch<A>(1.0f));
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
+    const fbatch<A> t = xsimd::trunc(v);  // v - t is exact: t is +-0 when |v| < 1
+    return t + xsimd::trunc((v - t) * fbatch<A>(2.0f));
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_up, std::uint64_t) noexcept {
+    const fbatch<A> f = xsimd::floor(v);
+    return f + step_from_fraction<A>(v - f);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_down, std::uint64_t) noexcept {
+    const fbatch<A> c = xsimd::ceil(v);
+    return c - step_from_fraction<A>(c - v);
+}
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
+    const fbatch<A> a = xsimd::abs(v), c = xsimd::ceil(a);
+    return xsimd::copysign(c - step_from_fraction<A>(c - a), v);
+}
+
+template <class A>
+ubatch<A> mix32(ubatch<A> x) noexcept {
+    x ^= x >> 16;
+    x *= ubatch<A>(0x7feb352du);
+    x ^= x >> 15;
+    x *= ubatch<A>(0x846ca68bu);
+    x ^= x >> 16;
+    return x;
+}
+
+inline constexpr std::uint32_t lane_iota[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                                16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                                32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                                                48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+
+template <class A>
+fbatch<A> round_batch(const fbatch<A>& v, const round_stochastic& r, std::uint64_t index) noexcept {
+    constexpr std::size_t n = fbatch<A>::size;
+    const auto lo = static_cast<std::uint32_t>(index);
+    if (lo > UINT32_MAX - (n - 1)) {  // lanes straddle a 2^32 boundary of the index: rare, use the reference per lane
+        alignas(64) float lanes[n];
+        v.store_aligned(lanes);
+        for (std::size_t j = 0; j < n; ++j) lanes[j] = r(lanes[j], index + j);
+        return fbatch<A>::load_aligned(lanes);
+    }
+    const ubatch<A> key(stochastic_key(r.seed, static_cast<std::uint32_t>(index >> 32)));
+    const ubatch<A> idx = ubatch<A>(lo) + ubatch<A>::load_unaligned(lane_iota);
+    const ubatch<A> u = mix32<A>(mix32<A>(idx ^ key) + key) >> 8;
+    const fbatch<A> uf = xsimd::to_float(xsimd::bitwise_cast<ibatch<A>>(u));  // < 2^24: exact
+    const fbatch<A> t = xsimd::trunc(v), d = v - t;
+    const fbatch<A> step = xsimd::select(uf < xsimd::abs(d) * fbatch<A>(16777216.0f), fbatch<A>(1.0f), fbatch<A>(0.0f));
+    return t + xsimd::copysign(step, d);
+}
+
+// ---- parameters as batches ----------------------------------------------------------------------------------------
+
+template <class A>
+struct batch_params_uniform {
+    fbatch<A> scale, inv_scale;
+    ibatch<A> zero_point;
+    fbatch<A> scale_at(std::size_t) const noexcept { return scale; }
+    fbatch<A> inv_scale_at(std::size_t) const noexcept { return inv_scale; }
+    ibatch<A> zero_point_at(std::size_t) const noexcept { return zero_point; }
+};
+template <class A>
+batch_params_uniform<A> batched(const uniform_params& p) noexcept {
+    return {fbatch<A>(p.p.scale), fbatch<A>(p.p.inv_scale), ibatch<A>(p.p.zero_point)};
+}
+
+template <class A>
+struct batch_params_varying {
+    const float* scales;
+    const std::int32_t* zero_points;
+    fbatch<A> scale_at(std::size_t i) const noexcept { return fbatch<A>::load_unaligned(scales + i); }
+    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return divide<A>(fbatch<A>(1.0f), scale_at(i)); }
+    ibatch<A> zero_point_at(std::size_t i) const noexcept { return ibatch<A>::load_unaligned(zero_points + i); }
+};
+template <class A>
+batch_params_varying<A> batched(const varying_params& p) noexcept {
+    return {p.scales, p.zero_points};
+}
+
+// q - zero_point of batch i as float (NaN lanes -> 0), i.e. the rounded, clamped value of the specification.
+template <class A, class Format, scale_op Op, class Rounding, class BP>
+fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, const ibatch<A>& zp, const Rounding& r,
+                           std::uint64_t index) noexcept {
+    fbatch<A> v = Op == scale_op::divide ? divide<A>(x, bp.scale_at(i)) : x * bp.inv_scale_at(i);
+    const auto nan = xsimd::isnan(v);
+    const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
+    const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
+    // Modes built from v - floor(v) turn +-inf into NaN. Every mode is monotone, so clamping to [lo - 1, hi + 1]
+    // first cannot change the clamped result, and keeps those lanes finite.
+    if constexpr (!std::is_same_v<Rounding, round_half_to_even> && !std::is_same_v<Rounding, round_toward_zero> &&
+                  !std::is_same_v<Rounding, round_floor> && !std::is_same_v<Rounding, round_ceil>)
+        v = xsimd::min(xsimd::max(v, lo - fbatch<A>(1.0f)), hi + fbatch<A>(1.0f));
+    v = round_batch<A>(v, r, index);
+    v = xsimd::min(xsimd::max(v, lo), hi) + fbatch<A>(0.0f);  // + 0 turns -0 into +0, as float(int) does
+    return xsimd::select(nan, fbatch<A>(0.0f), v);
+}
+
+// ---- run kernels --------------------------------------------------------------------------------------------------
+
+template <class A, class Format, scale_op Op, class Rounding, class Params>
+std::size_t quantize_run(const float* x, typename Format::storage* q, std::size_t n, const Params& params,
+                         const Rounding& r, std::uint64_t index0) noexcept {
+    constexpr std::size_t step = fbatch<A>::size;
+    const auto bp = batched<A>(params);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const ibatch<A> zp = bp.zero_point_at(i);
+        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i, zp, r, index0 + i);
+        store_narrow<typename Format::storage, A>(q + i, xsimd::to_int(v) + zp);
+    }
+    return i;
+}
+
+template <class A, class Storage, class Params>
+std::size_t dequantize_run(const Storage* q, float* x, std::size_t n, const Params& params) noexcept {
+    constexpr std::size_t step = fbatch<A>::size;
+    const auto bp = batched<A>(params);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const ibatch<A> v = load_widen<Storage, A>(q + i) - bp.zero_point_at(i);
+        (xsimd::to_float(v) * bp.scale_at(i)).store_unaligned(x + i);
+    }
+    return i;
+}
+
+template <class A, class Format, scale_op Op, class Rounding, class Params>
+std::size_t fake_quantize_run(const float* x, float* y, std::size_t n, const Params& params, const Rounding& r,
+                              std::uint64_t index0) noexcept {
+    constexpr std::size_t step = fbatch<A>::size;
+    const auto bp = batched<A>(params);
+    std::size_t i = 0;
+    for (; i + step <= n; i += step) {
+        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i,
+                                                            bp.zero_point_at(i), r, index0 + i);
+        (v * bp.scale_at(i)).store_unaligned(y + i);
+    }
+    return i;
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/quantize/xsimd.hpp ----
+#define QNUM_QUANTIZE_SIMD 1
+#else
+#define QNUM_QUANTIZE_SIMD 0
+#endif
+
+namespace qnum {
+namespace detail {
+
+inline bool quantize_simd_enabled() noexcept {
+    return QNUM_QUANTIZE_SIMD && detail::isa_ceiling.load(std::memory_order_relaxed) != 0;
+}
+
+// One run of n elements: SIMD over the unit-stride prefix, scalar reference for the rest.
+template <class Format, scale_op Op, class Rounding, class Params>
+void quantize_run(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs, std::size_t n,
+                  const Params& p, const Rounding& r, std::uint64_t index0) {
+    std::size_t done = 0;
+#if QNUM_QUANTIZE_SIMD
+    if (xs == 1 && qs == 1 && quantize_simd_enabled())
+        done = simd::quantize_run<xsimd::default_arch, Format, Op>(x, q, n, p, r, index0);
+#endif
+    quantize_run_scalar<Format, Op>(x + done * xs, xs, q + done * qs, qs, n - done, p.advanced(done), r, index0 + done);
+}
+
+template <class Storage, class Params>
+void dequantize_run(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n, const Params& p) {
+    std::size_t done = 0;
+#if QNUM_QUANTIZE_SIMD
+    if (xs == 1 && qs == 1 && quantize_simd_enabled()) done = simd::dequantize_run<xsimd::default_arch>(q, x, n, p);
+#endif
+    dequantize_run_scalar(q + done * qs, qs, x + done * xs, xs, n - done, p.advanced(done));
+}
+
+template <class Format, scale_op Op, class Rounding, class Params>
+void fake_quantize_run(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n, const Params& p,
+                       const Rounding& r, std::uint64_t index0) {
+    std::size_t done = 0;
+#if QNUM_QUANTIZE_SIMD
+    if (xs == 1 && ys == 1 && quantize_simd_enabled())
+        done = simd::fake_quantize_run<xsimd::default_arch, Format, Op>(x, y, n, p, r, index0);
+#endif
+    fake_quantize_run_scalar<Format, Op>(x + done * xs, xs, y + done * ys, ys, n - done, p.advanced(done), r,
+                                         index0 + done);
+}
+
+// Calls run(in_ptr, in_stride, out_ptr, out_stride, n, params, linear_index) over every run of elements sharing a
+// parameter source, for each granularity. `params` is uniform_params or varying_params.
+template <class In, class Out, class Format, class Run>
+void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_tensor<Format>& p,
+                        Run&& run) {
+    detail::require(in.same_shape(out), "input and output views have different shapes");
+    const uniform_params up(p.params());
+    std::size_t keep = no_axis;
+    const auto [a, b] = coalesce(keep, in, out);
+    const std::size_t last = a.rank() - 1;
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t linear) {
+            run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last),
+                static_cast<std::size_t>(a.extent(last)), up, linear);
+        },
+        a, b);
+}
+
+template <class In, class Out, class Format, class Run>
+void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_channel<Format>& p,
+                        Run&& run) {
+    detail::require(in.same_shape(out), "input and output views have different shapes");
+    p.check(in);
+    std::size_t axis = p.axis();
+    const auto [a, b] = coalesce(axis, in, out);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    for_each_run(
+        [&](const dims& index, const auto& off, std::uint64_t linear) {
+            if (axis == last)
+                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
+                    varying_params{p.scales().data(), p.zero_points().data()}, linear);
+            else
+                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
+                    uniform_params(p[static_cast<std::size_t>(index[axis])]), linear);
+        },
+        a, b);
+}
+
+template <class In, class Out, class Format, class Run>
+void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_group<Format>& p,
+                        Run&& run) {
+    detail::require(in.same_shape(out), "input and output views have different shapes");
+    p.check(in);
+    std::size_t axis = p.axis();
+    const auto [a, b] = coalesce(axis, in, out);
+    const std::size_t last = a.rank() - 1;
+    const std::size_t g = p.group_size();
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    // Row-major strides of the parameter array: the view's shape with the axis extent replaced by its group count.
+    dims pstride{};
+    std::ptrdiff_t s = 1;
+    for (std::size_t d = a.rank(); d-- > 0;) {
+        pstride[d] = s;
+        s *= d == axis ? static_cast<std::ptrdiff_t>(p.groups_along_axis(a.extent(d))) : a.extent(d);
+    }
+    for_each_run(
+        [&](const dims& index, const auto& off, std::uint64_t linear) {
+            std::ptrdiff_t base = 0;
+            for (std::size_t d = 0; d < last; ++d)
+                base += (d == axis ? index[d] / static_cast<std::ptrdiff_t>(g) : index[d]) * pstride[d];
+            if (axis == last) {  // the run crosses groups: one uniform segment per group
+                for (std::size_t start = 0; start < n; start += g) {
+                    const std::size_t len = start + g <= n ? g : n - start;
+                    const auto pos = static_cast<std::ptrdiff_t>(start);
+                    run(a.data() + off[0] + pos * a.stride(last), a.stride(last),
+                        b.data() + off[1] + pos * b.stride(last), b.stride(last), len,
+                        uniform_params(p[static_cast<std::size_t>(base) + start / g]), linear + start);
+                }
+            } else {  // parameters change with every element of the run, contiguously in the parameter array
+                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
+                    varying_params{p.scales().data() + base, p.zero_points().data() + base}, linear);
+            }
+        },
+        a, b);
+}
+
+// Turns the runtime scale_op into a compile-time one.
+template <class F>
+void visit_scale_op(scale_op op, F&& f) {
+    if (op == scale_op::divide)
+        f(std::integral_constant<scale_op, scale_op::divide>{});
+    else
+        f(std::integral_constant<scale_op, scale_op::multiply_by_reciprocal>{});
+}
+
+}  // namespace detail
+
+/// Quantizes `in` into `out` (same shape) with `params` (per_tensor, per_channel or per_group of Format), rounding
+/// mode `r` (a rounding tag) and scale application `op`. Throws qnum::error for mismatched shapes or parameters
+/// that do not fit the view. Stochastic rounding draws for element i (row-major) depend on (seed, i) only.
+template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
+void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
+              const Rounding& r = {}, scale_op op = scale_op::divide) {
+    using Format = typename Params::format;
+    detail::visit_scale_op(op, [&](auto op_c) {
+        detail::for_each_param_run(in, out, params,
+                                   [&](const float* x, std::ptrdiff_t xs, auto* q, std::ptrdiff_t qs, std::size_t n,
+                                       const auto& p, std::uint64_t linear) {
+                                       detail::quantize_run<Format, decltype(op_c)::value>(x, xs, q, qs, n, p, r,
+                                                                                           linear);
+                                   });
+    });
+}
+
+/// quantize() with a rounding mode chosen at run time.
+template <class Params>
+void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
+              const rounding& r, scale_op op = scale_op::divide) {
+    visit_rounding(r, [&](const auto& tag) { quantize(in, out, params, tag, op); });
+}
+
+/// Dequantizes `in` into `out` (same shape): x = float(q - zero_point) * scale.
+template <class Params>
+void dequantize(strided_view<const typename Params::format::storage> in, strided_view<float> out,
+                const Params& params) {
+    detail::for_each_param_run(in, out, params,
+                               [&](const auto* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
+                                   const auto& p, std::uint64_t) { detail::dequantize_run(q, qs, x, xs, n, p); });
+}
+
+/// Quantizes then dequantizes (the forward pass of fake quantization) from `in` into `out`; in == out is allowed.
+template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
+void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const Rounding& r = {},
+                   scale_op op = scale_op::divide) {
+    using Format = typename Params::format;
+    detail::visit_scale_op(op, [&](auto op_c) {
+        detail::for_each_param_run(in, out, params,
+                                   [&](const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
+                                       const auto& p, std::uint64_t linear) {
+                                       detail::fake_quantize_run<Format, decltype(op_c)::value>(x, xs, y, ys, n, p, r,
+                                                                                                linear);
+                                   });
+    });
+}
+
+/// fake_quantize() with a rounding mode chosen at run time.
+template <class Params>
+void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const rounding& r,
+                   scale_op op = scale_op::divide) {
+    visit_rounding(r, [&](const auto& tag) { fake_quantize(in, out, params, tag, op); });
+}
+
+/// Quantizes one value (the scalar specification), returning the integer code.
+template <class Format, class Rounding = round_half_to_even>
+std::int32_t quantize_value(float x, const per_tensor<Format>& p, const Rounding& r = {},
+                            scale_op op = scale_op::divide, std::uint64_t index = 0) {
+    const detail::element_params e{p.scale(), 1.0f / p.scale(), p.zero_point()};
+    return op == scale_op::divide ? detail::quantize_element<Format, scale_op::divide>(x, e, r, index)
+                                  : detail::quantize_element<Format, scale_op::multiply_by_reciprocal>(x, e, r, index);
+}
+
+/// Dequantizes one code.
+template <class Format>
+float dequantize_value(std::int32_t q, const per_tensor<Format>& p) {
+    return detail::dequantize_element(q, p.scale(), p.zero_point());
+}
+
+}  // namespace qnum
+
+// ---- end qnum/quantize.hpp ----
+
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+// ---- begin qnum/kernels/metrics/xsimd.hpp ----
+// qnum — comparison kernel with xsimd on the architecture this translation unit is compiled for. Equals
+// kernels/metrics/scalar.hpp bit for bit: float pairs are widened to double lanes, lane j of the 8 virtual lanes is
+// lane j % D of batch j / D (D doubles per batch), and every sum adds its terms in the scalar order.
+//
+// Non-finite inputs are not tested element by element: they make sum r*r or sum t*t non-finite (finite floats cannot
+// overflow a double sum), so the kernel checks those sums once at the end and, if any is non-finite, leaves the
+// state untouched and returns 0; the caller then runs the scalar reference over the segment, which counts them.
+// max |e| / |r| divides only when some lane may grow (|e| >= max * |r|), which is rare after the first elements.
+
+#include <cfloat>
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+
+QNUM_INTRINSICS_BEGIN
+
+namespace qnum::detail::simd {
+
+template <class A>
+using dbatch = xsimd::batch<double, A>;
+
+/// Loads dbatch<A>::size floats from src (unaligned), widened to double (exact).
+template <class A>
+inline dbatch<A> load_widen_double(const float* src) noexcept {
+#if XSIMD_WITH_AVX512F
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>) return _mm512_cvtps_pd(_mm256_loadu_ps(src));
+#endif
+#if XSIMD_WITH_AVX
+    if constexpr (std::is_base_of_v<xsimd::avx, A> && dbatch<A>::size == 4) return _mm256_cvtps_pd(_mm_loadu_ps(src));
+#endif
+#if XSIMD_WITH_SSE2
+    if constexpr (std::is_base_of_v<xsimd::sse2, A> && dbatch<A>::size == 2) {
+        double pair;  // two floats, loaded as 8 bytes
+        std::memcpy(&pair, src, sizeof pair);
+        return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(&pair)));
+    }
+#endif
+#if XSIMD_WITH_NEON64
+    if constexpr (std::is_base_of_v<xsimd::neon64, A>) return vcvt_f64_f32(vld1_f32(src));
+#endif
+    alignas(64) double lanes[dbatch<A>::size];
+    for (std::size_t i = 0; i < dbatch<A>::size; ++i) lanes[i] = src[i];
+    return dbatch<A>::load_aligned(lanes);
+}
+
+/// v, as a value the compiler cannot fuse into a following addition (see fp_barrier.hpp).
+template <class A>
+inline dbatch<A> opaque(const dbatch<A>& v) noexcept {
+    return fp_barrier(static_cast<typename dbatch<A>::register_type>(v));
+}
+
+/// Adds n pairs (a multiple of cmp_lanes, inside one block, starting at a lane-0 position) of contiguous r and t to
+/// the state. Returns n, or 0 without touching the state when the segment holds a non-finite value.
+template <class A>
+std::size_t compare_run(compare_state& s, const float* r, const float* t, std::size_t n) noexcept {
+    using B = dbatch<A>;
+    constexpr std::size_t D = B::size;
+    static_assert(cmp_lanes % D == 0, "a double batch must divide the virtual lanes");
+    constexpr std::size_t G = cmp_lanes / D;
+    B acc[cmp_stats][G];
+    for (std::size_t k = 0; k < cmp_stats; ++k)
+        for (std::size_t g = 0; g < G; ++g) acc[k][g] = B::load_aligned(&s.lane[k][g * D]);
+    B mx(s.max_abs), mrel(s.max_rel);
+    const B zero(0.0);
+    for (std::size_t i = 0; i < n; i += cmp_lanes) {
+        for (std::size_t g = 0; g < G; ++g) {
+            const B rv = load_widen_double<A>(r + i + g * D), tv = load_widen_double<A>(t + i + g * D);
+            const B e = tv - rv, ae = xsimd::abs(e), ar = xsimd::abs(rv);
+            acc[cmp_r][g] += rv;
+            acc[cmp_rr][g] += rv * rv;  // exact products: fusing cannot change them
+            acc[cmp_tt][g] += tv * tv;
+            acc[cmp_rt][g] += rv * tv;
+            acc[cmp_ee][g] += opaque<A>(e * e);
+            acc[cmp_ae][g] += ae;
+            mx = xsimd::max(mx, ae);
+            // |e| / |r| > m implies |e| >= round(m * |r|) (rounding is monotone), so other lanes cannot raise m.
+            const auto grow = (ae >= mrel * ar) & (ae > zero);
+            if (xsimd::any(grow)) mrel = xsimd::select(grow, xsimd::max(mrel, ae / ar), mrel);
+        }
+    }
+    bool finite = true;
+    for (std::size_t g = 0; g < G; ++g)
+        finite = finite && xsimd::all(xsimd::abs(acc[cmp_rr][g]) <= B(DBL_MAX)) &&
+                 xsimd::all(xsimd::abs(acc[cmp_tt][g]) <= B(DBL_MAX));
+    if (!finite) return 0;
+    for (std::size_t k = 0; k < cmp_stats; ++k)
+        for (std::size_t g = 0; g < G; ++g) acc[k][g].store_aligned(&s.lane[k][g * D]);
+    alignas(64) double m[D], q[D];
+    mx.store_aligned(m);
+    mrel.store_aligned(q);
+    for (std::size_t j = 0; j < D; ++j) {
+        if (m[j] > s.max_abs) s.max_abs = m[j];
+        if (q[j] > s.max_rel) s.max_rel = q[j];
+    }
+    s.in_block += n;
+    s.valid += n;
+    return n;
+}
+
+}  // namespace qnum::detail::simd
+
+QNUM_INTRINSICS_END
+
+// ---- end qnum/kernels/metrics/xsimd.hpp ----
+#define QNUM_METRICS_SIMD 1
+#else
+#define QNUM_METRICS_SIMD 0
+#endif
+
+namespace qnum {
+
+/// Every statistic of one reference-vs-test comparison (sums over the valid pairs, in double) and the metrics
+/// derived from them. Plain data; see merge() to combine comparisons of several batches.
+struct comparison {
+    std::uint64_t count = 0;          ///< valid pairs (both values finite)
+    std::uint64_t skipped = 0;        ///< pairs excluded because either value is NaN or +-inf
+    std::uint64_t nan_reference = 0;  ///< NaNs in the reference
+    std::uint64_t nan_test = 0;       ///< NaNs in the test tensor
+    std::uint64_t inf_reference = 0;  ///< +-infs in the reference
+    std::uint64_t inf_test = 0;       ///< +-infs in the test tensor
+    double sum_reference = 0.0;       ///< sum r
+    double sum_reference_sq = 0.0;    ///< sum r^2 (signal power times count)
+    double sum_test_sq = 0.0;         ///< sum t^2
+    double sum_product = 0.0;         ///< sum r*t
+    double sum_error_sq = 0.0;        ///< sum (t - r)^2 (noise power times count)
+    double sum_abs_error = 0.0;       ///< sum |t - r|
+    double max_abs = 0.0;             ///< max |t - r| (atol needed for allclose)
+    double max_rel = 0.0;             ///< max |t - r| / |r| (rtol needed; +inf if some r == 0 != t)
+
+    /// True when some input value was NaN or infinite (those pairs were skipped).
+    bool has_nonfinite() const noexcept { return skipped != 0; }
+    /// Mean squared error; 0 without valid pairs.
+    double mse() const noexcept { return count ? sum_error_sq / static_cast<double>(count) : 0.0; }
+    /// Root mean squared error.
+    double rmse() const noexcept { return std::sqrt(mse()); }
+    /// Mean absolute error (L1 error per element); 0 without valid pairs.
+    double mean_abs_error() const noexcept { return count ? sum_abs_error / static_cast<double>(count) : 0.0; }
+    /// Max absolute error.
+    double max_abs_error() const noexcept { return max_abs; }
+    /// Max relative error |t - r| / |r| (0 where t == r; +inf where r == 0 != t).
+    double max_rel_error() const noexcept { return max_rel; }
+    /// Max absolute error in units of a quantization step `scale` (e.g. <= 0.5 for round-to-nearest in range).
+    double max_error_in_steps(double scale) const {
+        detail::require(scale > 0.0 && std::isfinite(scale), "max_error_in_steps: scale must be finite and > 0");
+        return max_abs / scale;
+    }
+    /// Cosine similarity sum(r*t) / (|r| |t|), clamped to [-1, 1]; 1 for two zero vectors, 0 if only one is zero.
+    double cosine() const noexcept {
+        if (sum_reference_sq == 0.0 || sum_test_sq == 0.0) return sum_reference_sq == sum_test_sq ? 1.0 : 0.0;
+        const double c = sum_product / (std::sqrt(sum_reference_sq) * std::sqrt(sum_test_sq));
+        return c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
+    }
+    /// Signal-to-quantization-noise ratio 10 log10(sum r^2 / sum (t - r)^2) in dB (PyTorch Numeric Suite's
+    /// compute_sqnr); +inf for zero error, -inf for zero signal and non-zero error.
+    double sqnr_db() const noexcept { return ratio_db(sum_reference_sq, sum_error_sq); }
+    /// Signal-to-noise ratio 10 log10(sum (r - mean r)^2 / sum (t - r)^2) in dB: like sqnr_db() but the signal is
+    /// the reference's variation about its mean, so a DC offset does not inflate it; -inf for a constant reference
+    /// with non-zero error, +inf for zero error.
+    double snr_db() const noexcept {
+        double var = count ? sum_reference_sq - sum_reference * (sum_reference / static_cast<double>(count)) : 0.0;
+        return ratio_db(var > 0.0 ? var : 0.0, sum_error_sq);
+    }
+    /// Noise-to-signal power ratio sum (t - r)^2 / sum r^2 (linear, lower is better; 0 for zero error, +inf for zero
+    /// signal and non-zero error).
+    double noise_to_signal() const noexcept {
+        if (sum_error_sq == 0.0) return 0.0;
+        return sum_reference_sq == 0.0 ? std::numeric_limits<double>::infinity() : sum_error_sq / sum_reference_sq;
+    }
+
+private:
+    static double ratio_db(double signal, double noise) noexcept {
+        if (noise == 0.0) return std::numeric_limits<double>::infinity();
+        if (signal == 0.0) return -std::numeric_limits<double>::infinity();
+        return 10.0 * std::log10(signal / noise);
+    }
+};
+
+/// Comparison of the union of two disjoint sets of pairs (e.g. batches or shards): counts and sums add, maxima take
+/// the larger. Equal to one pass over everything up to the rounding of the sums (a different summation order).
+constexpr comparison merge(const comparison& a, const comparison& b) noexcept {
+    comparison c;
+    c.count = a.count + b.count;
+    c.skipped = a.skipped + b.skipped;
+    c.nan_reference = a.nan_reference + b.nan_reference;
+    c.nan_test = a.nan_test + b.nan_test;
+    c.inf_reference = a.inf_reference + b.inf_reference;
+    c.inf_test = a.inf_test + b.inf_test;
+    c.sum_reference = a.sum_reference + b.sum_reference;
+    c.sum_reference_sq = a.sum_reference_sq + b.sum_reference_sq;
+    c.sum_test_sq = a.sum_test_sq + b.sum_test_sq;
+    c.sum_product = a.sum_product + b.sum_product;
+    c.sum_error_sq = a.sum_error_sq + b.sum_error_sq;
+    c.sum_abs_error = a.sum_abs_error + b.sum_abs_error;
+    c.max_abs = a.max_abs > b.max_abs ? a.max_abs : b.max_abs;
+    c.max_rel = a.max_rel > b.max_rel ? a.max_rel : b.max_rel;
+    return c;
+}
+
+namespace detail {
+
+inline bool metrics_simd_enabled() noexcept {
+    return QNUM_METRICS_SIMD && isa_ceiling.load(std::memory_order_relaxed) != 0;
+}
+
+inline bool metrics_avx512_enabled() noexcept { return QNUM_HAS_X86_KERNELS && isa_enabled(isa::avx512); }
+
+// The best vector kernel for n contiguous, lane-aligned pairs inside one block: AVX-512 (runtime dispatch), else
+// xsimd for this translation unit's architecture. Returns 0 (state untouched) for a segment with NaN/inf.
+inline std::size_t compare_run_vector(compare_state& s, const float* r, const float* t, std::size_t n) noexcept {
+#if QNUM_HAS_X86_KERNELS
+    if (metrics_avx512_enabled()) return compare_run_avx512(s, r, t, n);
+#endif
+#if QNUM_METRICS_SIMD
+    return simd::compare_run<xsimd::default_arch>(s, r, t, n);
+#else
+    (void)s, (void)r, (void)t, (void)n;
+    return 0;
+#endif
+}
+
+/// Adds n pairs at any strides to the state, splitting at block boundaries; the contiguous lane-aligned part of each
+/// block runs the SIMD kernel.
+inline void compare_run(compare_state& s, const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts,
+                        std::size_t n) noexcept {
+    while (n > 0) {
+        const std::size_t room = cmp_block - s.in_block;
+        const std::size_t chunk = n < room ? n : room;
+        std::size_t head = chunk;
+        const bool vector = rs == 1 && ts == 1 && (metrics_avx512_enabled() || metrics_simd_enabled());
+        if (vector) {
+            head = (cmp_lanes - s.in_block % cmp_lanes) % cmp_lanes;
+            if (head > chunk) head = chunk;
+        }
+        compare_run_scalar(s, r, rs, t, ts, head);
+        std::size_t done = head;
+        const std::size_t whole = vector ? (chunk - head) / cmp_lanes * cmp_lanes : 0;
+        if (whole > 0) {
+            if (compare_run_vector(s, r + head, t + head, whole) == 0)
+                compare_run_scalar(s, r + head, 1, t + head, 1, whole);  // segment with NaN/inf: count them
+            done += whole;
+        }
+        compare_run_scalar(s, r + static_cast<std::ptrdiff_t>(done) * rs, rs,
+                           t + static_cast<std::ptrdiff_t>(done) * ts, ts, chunk - done);
+        r += static_cast<std::ptrdiff_t>(chunk) * rs;
+        t += static_cast<std::ptrdiff_t>(chunk) * ts;
+        n -= chunk;
+        if (s.in_block == cmp_block) compare_flush_block(s);
+    }
+}
+
+inline comparison compare_finish(compare_state& s) noexcept {
+    double sums[cmp_stats];
+    compare_totals(s, sums);
+    comparison c;
+    c.count = s.valid;
+    c.skipped = s.skipped;
+    c.nan_reference = s.nan_r;
+    c.nan_test = s.nan_t;
+    c.inf_reference = s.inf_r;
+    c.inf_test = s.inf_t;
+    c.sum_reference = sums[cmp_r];
+    c.sum_reference_sq = sums[cmp_rr];
+    c.sum_test_sq = sums[cmp_tt];
+    c.sum_product = sums[cmp_rt];
+    c.sum_error_sq = sums[cmp_ee];
+    c.sum_abs_error = sums[cmp_ae];
+    c.max_abs = s.max_abs;
+    c.max_rel = s.max_rel;
+    return c;
+}
+
+// Dequantizes a run of codes in chunks into a stack buffer and compares it with the reference run.
+template <class Storage, class Params>
+void compare_dequantized_run(compare_state& s, const float* r, std::ptrdiff_t rs, const Storage* q, std::ptrdiff_t qs,
+                             std::size_t n, const Params& p) {
+    constexpr std::size_t chunk = 1024;
+    alignas(64) float buf[chunk];
+    for (std::size_t k = 0; k < n; k += chunk) {
+        const std::size_t len = n - k < chunk ? n - k : chunk;
+        const auto off = static_cast<std::ptrdiff_t>(k);
+        dequantize_run(q + off * qs, qs, buf, 1, len, p.advanced(k));  // SIMD, equal to the reference
+        compare_run(s, r + off * rs, rs, buf, 1, len);
+    }
+}
+
+/// Calls f(r, r_stride, t, t_stride, n) on each pair of matching contiguous-as-possible runs of two same-shape views
+/// (dimensions coalesced first, so dense tensors are one run); stops early when f returns false.
+template <class F>
+inline void for_each_run_pair(const strided_view<const float>& reference, const strided_view<const float>& test,
+                              F&& f) {
+    if (reference.empty()) return;
+    std::size_t keep = no_axis;
+    const auto [a, b] = coalesce(keep, reference, test);
+    const std::size_t last = a.rank() - 1;
+    const auto n = static_cast<std::size_t>(a.extent(last));
+    bool more = true;
+    for_each_run(
+        [&](const dims&, const auto& off, std::uint64_t) {
+            if (more) more = f(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n);
+        },
+        a, b);
+}
+
+}  // namespace detail
+
+/// Compares `test` against `reference` (same shape, any strides) in one pass: every statistic of `comparison`.
+/// Throws qnum::error if the shapes differ. Deterministic; SIMD on contiguous runs, equal to the scalar reference.
+inline comparison compare(strided_view<const float> reference, strided_view<const float> test) {
+    detail::require(reference.same_shape(test), "compare: reference and test have different shapes");
+    detail::compare_state s;
+    detail::for_each_run_pair(reference, test,
+                              [&](const float* r, std::ptrdiff_t rs, const float* t, std::ptrdiff_t ts, std::size_t n) {
+                                  detail::compare_run(s, r, rs, t, ts, n);
+                                  return true;
+                              });
+    return detail::compare_finish(s);
+}
+
+/// One comparison per index along `axis` (e.g. per output channel of a weight, or per channel of an activation):
+/// result[c] equals compare() of the slices at index c (same elements, same order, bit for bit). Throws
+/// qnum::error for different shapes or an axis outside the views.
+inline std::vector<comparison> compare_per_channel(strided_view<const float> reference, strided_view<const float> test,
+                                                   std::size_t axis) {
+    detail::require(reference.same_shape(test), "compare_per_channel: reference and test have different shapes");
+    detail::require(axis < reference.rank(), "compare_per_channel: axis out of range for the views");
+    std::vector<detail::compare_state> states(static_cast<std::size_t>(reference.extent(axis)));
+    if (!reference.empty()) {
+        std::size_t keep = axis;
+        const auto [a, b] = detail::coalesce(keep, reference, test);
+        const std::size_t last = a.rank() - 1;
+        const auto n = static_cast<std::size_t>(a.extent(last));
+        const std::ptrdiff_t as = a.stride(last), bs = b.stride(last);
+        detail::for_each_run(
+            [&](const dims& index, const auto& off, std::uint64_t) {
+                if (keep == last) {  // the run crosses the channels: one element each
+                    for (std::size_t j = 0; j < n; ++j) {
+                        const auto p = static_cast<std::ptrdiff_t>(j);
+                        detail::compare_run(states[j], a.data() + off[0] + p * as, as, b.data() + off[1] + p * bs, bs,
+                                            1);
+                    }
+                } else {
+                    detail::compare_run(states[static_cast<std::size_t>(index[keep])], a.data() + off[0], as,
+                                        b.data() + off[1], bs, n);
+                }
+            },
+            a, b);
+    }
+    std::vector<comparison> out;
+    out.reserve(states.size());
+    for (auto& st : states) out.push_back(detail::compare_finish(st));
+    return out;
+}
+
+/// compare() of two contiguous arrays of n floats.
+inline comparison compare(const float* reference, const float* test, std::size_t n) {
+    return compare(strided_view<const float>(reference, n), strided_view<const float>(test, n));
+}
+
+/// compare() of two vectors; throws qnum::error if their sizes differ.
+inline comparison compare(const std::vector<float>& reference, const std::vector<float>& test) {
+    detail::require(reference.size() == test.size(), "compare: reference and test have different sizes");
+    return compare(reference.data(), test.data(), reference.size());
+}
+
+/// Compares integer codes `q`, dequantized with `params` (per_tensor, per_channel or per_group of a format) as
+/// float(q - zero_point) * scale, against `reference` (same shape, any strides) — without materialising the
+/// dequantized tensor. Equal to compare(reference, dequantize(q)). Throws qnum::error for mismatched shapes or
+/// parameters that do not fit the view.
+template <class Params>
+comparison compare_dequantized(strided_view<const float> reference,
+                               strided_view<const typename Params::format::storage> q, const Params& params) {
+    detail::require(reference.same_shape(q), "compare_dequantized: reference and codes have different shapes");
+    detail::compare_state s;
+    detail::for_each_param_run(
+        q, reference, params,
+        [&](const auto* qp, std::ptrdiff_t qs, const float* rp, std::ptrdiff_t rs, std::size_t n, const auto& p,
+            std::uint64_t) { detail::compare_dequantized_run(s, rp, rs, qp, qs, n, p); });
+    return detail::compare_finish(s);
+}
+
+/// Cosine similarity of two same-shaped tensors (see comparison::cosine()).
+inline double cosine_similarity(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).cosine();
+}
+/// Mean squared error.
+inline double mse(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).mse();
+}
+/// Root mean squared error.
+inline double rmse(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).rmse();
+}
+/// SNR in dB, signal = variation of the reference about its mean (see comparison::snr_db()).
+inline double snr_db(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).snr_db();
+}
+/// SQNR in dB, signal = power of the reference (see comparison::sqnr_db()).
+inline double sqnr_db(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).sqnr_db();
+}
+/// Mean absolute error (L1 per element).
+inline double mean_abs_error(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).mean_abs_error();
+}
+/// Max absolute error.
+inline double max_abs_error(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).max_abs_error();
+}
+/// Max relative error.
+inline double max_rel_error(strided_view<const float> reference, strided_view<const float> test) {
+    return compare(reference, test).max_rel_error();
+}
+/// Max absolute error in units of the quantization step `scale`.
+inline double max_error_in_steps(strided_view<const float> reference, strided_view<const float> test, double scale) {
+    return compare(reference, test).max_error_in_steps(scale);
+}
+
+/// True when |t - r| <= atol + rtol * |r| for every element (numpy.allclose; NaN equals nothing, so any NaN or a
+/// differing infinity fails; equal infinities pass). Throws qnum::error for different shapes.
+inline bool allclose(strided_view<const float> reference, strided_view<const float> test, double rtol = 1e-5,
+                     double atol = 1e-8) {
+    detail::require(reference.same_shape(test), "allclose: reference and test have different shapes");
+    bool ok = true;
+    detail::for_each_run_pair(
+        reference, test, [&](const float* rp, std::ptrdiff_t rs, const float* tp, std::ptrdiff_t ts, std::size_t n) {
+            for (std::size_t i = 0; i < n && ok; ++i) {
+                const auto k = static_cast<std::ptrdiff_t>(i);
+                const double r = rp[k * rs], t = tp[k * ts];
+                if (r == t) continue;                                 // equal values, including equal infinities
+                ok = std::fabs(t - r) <= atol + rtol * std::fabs(r);  // false for NaN and infinities
+            }
+            return ok;
+        });
+    return ok;
+}
+
+/// KL divergence KL(P || Q) = sum p_i log(p_i / q_i) in nats of two histograms given as non-negative weights
+/// (each normalised to sum 1 here). Bins with p_i = 0 add nothing; p_i > 0 with q_i = 0 gives +inf (use `epsilon`
+/// > 0 to add that much mass to every bin of both first, as smoothing). Compensated (Neumaier) summation.
+/// Throws qnum::error for different or zero lengths, negative or non-finite weights, an all-zero histogram or a
+/// negative epsilon.
+inline double kl_divergence(const double* p, const double* q, std::size_t n, double epsilon = 0.0) {
+    detail::require(n > 0, "kl_divergence: empty histograms");
+    detail::require(epsilon >= 0.0 && std::isfinite(epsilon), "kl_divergence: epsilon must be finite and >= 0");
+    double sp = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        detail::require(std::isfinite(p[i]) && p[i] >= 0.0 && std::isfinite(q[i]) && q[i] >= 0.0,
+                        "kl_divergence: weights must be finite and >= 0");
+        sp += p[i] + epsilon;
+        sq += q[i] + epsilon;
+    }
+    detail::require(sp > 0.0 && sq > 0.0, "kl_divergence: a histogram has no mass");
+    double sum = 0.0, comp = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double pi = (p[i] + epsilon) / sp, qi = (q[i] + epsilon) / sq;
+        if (pi == 0.0) continue;
+        if (qi == 0.0) return std::numeric_limits<double>::infinity();
+        const double term = pi * std::log(pi / qi);
+        const double t = sum + term;  // Neumaier: keep the low-order bits lost by the addition
+        comp += std::fabs(sum) >= std::fabs(term) ? (sum - t) + term : (term - t) + sum;
+        sum = t;
+    }
+    return sum + comp;
+}
+
+/// kl_divergence() of two vectors of weights (e.g. histogram counts); throws qnum::error if their sizes differ.
+inline double kl_divergence(const std::vector<double>& p, const std::vector<double>& q, double epsilon = 0.0) {
+    detail::require(p.size() == q.size(), "kl_divergence: histograms have different numbers of bins");
+    return kl_divergence(p.data(), q.data(), p.size(), epsilon);
+}
+
+/// kl_divergence() of two qnum histograms over the same grid (same bins, range and mode — e.g. both fixed-range
+/// over a common [lo, hi], one fed the float tensor and one the quantized). Throws qnum::error for different grids
+/// or an empty histogram.
+inline double kl_divergence(const histogram& p, const histogram& q, double epsilon = 0.0) {
+    detail::require(p.bins() == q.bins() && p.lo() == q.lo() && p.hi() == q.hi() && p.mode() == q.mode(),
+                    "kl_divergence: histograms have different grids");
+    return kl_divergence(p.counts(), q.counts(), epsilon);
+}
+
+}  // namespace qnum
+
+// ---- end qnum/metrics.hpp ----
 // ---- begin qnum/observer_fixed.hpp ----
 // qnum — fixed-parameter observer: the user gives the scale and zero point (e.g. scale 100/32768 for a qint16
 // activation known to lie in +-100); observing only records how well the data fit: extremes, counts and how many
@@ -3390,30 +6111,21 @@ void unpack(const std::uint8_t* packed, std::size_t n, T* codes, bit_order order
 }  // namespace qnum
 
 // ---- end qnum/packing.hpp ----
-// ---- begin qnum/quantize.hpp ----
-// qnum — quantize, dequantize and fake-quantize arrays and strided views, per tensor, per channel or per group.
+// ---- begin qnum/qat.hpp ----
+// qnum — quantization-aware-training math as plain functions on float arrays: the fake-quantization forward pass
+// with a float scale and offset, the straight-through estimator (STE) backward, LSQ / LSQ+ gradients for the scale
+// and offset, PACT's clipping-level gradient and DoReFa's weight transform. No autograd: each backward function
+// returns what PyTorch's autograd computes for the published formula, up to the rounding of PyTorch's float32 sums
+// (tests/golden/make_metrics.py records autograd's results; the fake-quant, LSQ and PACT forward values match bit for
+// bit).
 //
-// The element-wise contract is in kernels/quantize/scalar.hpp (the specification):
-//   q = clamp(R(x (/) scale) + zero_point, qmin, qmax),  x' = float(q - zero_point) * scale,
-// NaN -> zero_point, +-inf -> qmax/qmin. Contiguous runs use the xsimd kernel of the architecture this translation
-// unit is compiled for; results are bit-identical to the scalar reference (limit_isa(isa::scalar) forces it).
-// Inputs and outputs must not overlap, except that fake_quantize may run in place on identical views.
-
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
-
-// ---- begin qnum/kernels/quantize/scalar.hpp ----
-// qnum — quantize / dequantize / fake-quantize: the scalar reference, which is the specification.
-//
-//   quantize:      q = clamp(R(x (/) scale) + zero_point, qmin, qmax)
-//   dequantize:    x = float(q - zero_point) * scale                     (one rounding)
-//   fake-quantize: y = float(quantize(x) - zero_point) * scale
-//
-// where (/) is IEEE division (scale_op::divide) or multiplication by the float reciprocal 1.0f / scale
-// (scale_op::multiply_by_reciprocal), and R is the rounding mode. R is applied before the zero point is added, in
-// float, so the sum is exact. Non-finite inputs: NaN quantizes to the zero point (real 0); +inf and -inf saturate to
-// qmax and qmin, like every other out-of-range value. SIMD kernels must match these functions bit for bit.
+// Notation: v = (x - offset) / scale (float division), c = clamp(v, qmin, qmax), q = round_half_to_even(c),
+// forward y = q * scale + offset, each operation rounded to float like PyTorch's tensor ops (no fused multiply-add).
+// "In range" means qmin <= v <= qmax (inclusive, as torch.clamp's gradient); outside, the STE passes no gradient to x.
+// learnable_fake_quant_*() are PyTorch's own learnable fake quantization (scale and an integer zero point, the
+// in-range test on the rounded value), for parity with models trained by torch.ao.quantization.
+// Per-channel use: call the functions once per channel's contiguous slice with that channel's parameters.
+// Gradient sums are accumulated in double.
 
 #include <cmath>
 #include <cstddef>
@@ -3422,496 +6134,199 @@ void unpack(const std::uint8_t* packed, std::size_t n, T* codes, bit_order order
 
 namespace qnum {
 
-/// How quantization divides by the scale; the two differ in the last bit of x/scale and so, near ties, in q.
-enum class scale_op : std::uint8_t {
-    divide,                  ///< x / scale (ONNX QuantizeLinear, TFLite reference kernels)
-    multiply_by_reciprocal,  ///< x * (1.0f / scale) (PyTorch quantize_per_tensor and fake_quantize, XNNPACK)
+/// Parameters of a float-offset fake quantizer (LSQ+ form; offset 0 and a symmetric range give LSQ).
+struct fake_quant_params {
+    float scale = 1.0f;   ///< step size s > 0
+    float offset = 0.0f;  ///< real-valued offset beta (LSQ+); 0 for LSQ / symmetric
+    qrange range{-128, 127};
 };
 
 namespace detail {
 
-/// Parameters of one element, with the reciprocal precomputed for scale_op::multiply_by_reciprocal.
-struct element_params {
-    float scale;
-    float inv_scale;
-    std::int32_t zero_point;
-};
-
-/// Quantizes one value with Format's range (see the file comment). `index` feeds stochastic rounding.
-template <class Format, scale_op Op, class Rounding>
-inline std::int32_t quantize_element(float x, const element_params& p, const Rounding& r, std::uint64_t index) {
-    float v = Op == scale_op::divide ? x / p.scale : x * p.inv_scale;
-    if (std::isnan(v)) return p.zero_point;
-    v = r(v, index);
-    const float lo = static_cast<float>(Format::min - p.zero_point);
-    const float hi = static_cast<float>(Format::max - p.zero_point);
-    v = v < lo ? lo : (v > hi ? hi : v);
-    return static_cast<std::int32_t>(v) + p.zero_point;
+inline void check_fake_quant(const fake_quant_params& p) {
+    detail::require(std::isfinite(p.scale) && p.scale > 0.0f, "qat: scale must be finite and > 0");
+    detail::require(std::isfinite(p.offset), "qat: offset must be finite");
+    detail::require(p.range.min < p.range.max, "qat: empty range");
 }
 
-/// Dequantizes one code.
-inline float dequantize_element(std::int32_t q, float scale, std::int32_t zero_point) {
-    return static_cast<float>(q - zero_point) * scale;
-}
-
-/// The same (scale, zero point) for every element of a run.
-struct uniform_params {
-    element_params p;
-    explicit uniform_params(qparams q) : p{q.scale, 1.0f / q.scale, q.zero_point} {}
-    element_params at(std::size_t) const noexcept { return p; }
-    uniform_params advanced(std::size_t) const noexcept { return *this; }
-};
-
-/// A different (scale, zero point) for each element of a run, read from contiguous arrays (e.g. per-channel
-/// parameters along the innermost axis).
-struct varying_params {
-    const float* scales;
-    const std::int32_t* zero_points;
-    element_params at(std::size_t i) const noexcept { return {scales[i], 1.0f / scales[i], zero_points[i]}; }
-    varying_params advanced(std::size_t k) const noexcept { return {scales + k, zero_points + k}; }
-};
-
-/// Reference run kernels over n elements with element strides (which may be any value).
-template <class Format, scale_op Op, class Rounding, class Params>
-void quantize_run_scalar(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs,
-                         std::size_t n, const Params& params, const Rounding& r, std::uint64_t index0) {
-    using storage = typename Format::storage;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        q[pos * qs] = static_cast<storage>(quantize_element<Format, Op>(x[pos * xs], params.at(i), r, index0 + i));
-    }
-}
-
-template <class Storage, class Params>
-void dequantize_run_scalar(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
-                           const Params& params) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        const element_params p = params.at(i);
-        x[pos * xs] = dequantize_element(q[pos * qs], p.scale, p.zero_point);
-    }
-}
-
-template <class Format, scale_op Op, class Rounding, class Params>
-void fake_quantize_run_scalar(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
-                              const Params& params, const Rounding& r, std::uint64_t index0) {
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto pos = static_cast<std::ptrdiff_t>(i);
-        const element_params p = params.at(i);
-        y[pos * ys] =
-            dequantize_element(quantize_element<Format, Op>(x[pos * xs], p, r, index0 + i), p.scale, p.zero_point);
-    }
-}
-
-}  // namespace detail
-}  // namespace qnum
-
-// ---- end qnum/kernels/quantize/scalar.hpp ----
-
-#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-// ---- begin qnum/kernels/quantize/xsimd.hpp ----
-// qnum — quantize / dequantize / fake-quantize with xsimd on the architecture this translation unit is compiled for
-// (xsimd::default_arch: SSE2 on baseline x86-64, AVX2 with -mavx2 -mfma, AVX-512 with -mavx512bw, NEON on AArch64).
-// These kernels are memory-bound, so the compile-time architecture is enough; each equals kernels/quantize/scalar.hpp
-// bit for bit. They process whole batches and return how many elements they handled; callers finish the tail with
-// the scalar reference.
-
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
-
-#include <xsimd/xsimd.hpp>
-
-
-
-QNUM_INTRINSICS_BEGIN
-
-namespace qnum::detail::simd {
-
-template <class A>
-using ubatch = xsimd::batch<std::uint32_t, A>;
-
-// ---- rounding: one overload per mode, each the batch form of the scalar tag in rounding.hpp -----------------------
-
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_to_even, std::uint64_t) noexcept {
-    return xsimd::nearbyint(v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_toward_zero, std::uint64_t) noexcept {
-    return xsimd::trunc(v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_floor, std::uint64_t) noexcept {
-    return xsimd::floor(v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_ceil, std::uint64_t) noexcept {
-    return xsimd::ceil(v);
-}
-
-// The tie-handling modes below avoid compares and blends: with d = v - trunc(v) (or v - floor(v)), 2d is exact and
-// trunc(2d) / floor(2d) is exactly the +-1 or 0 step the scalar definition adds. One inexact case: for -1 < v < 0,
-// v - floor(v) = 1 + v may round up to 1.0 (tiny v), so floor(2d) is capped at 1 (the true d is >= 0.5 there).
-// Half-down is half-up mirrored (ceil(v) - floor(2 (ceil(v) - v))); half-toward-zero is half-down of |v|, signed.
-template <class A>
-fbatch<A> step_from_fraction(const fbatch<A>& d) noexcept {
-    return xsimd::min(xsimd::floor(d * fbatch<A>(2.0f)), fbatch<A>(1.0f));
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_away_from_zero, std::uint64_t) noexcept {
-    const fbatch<A> t = xsimd::trunc(v);  // v - t is exact: t is +-0 when |v| < 1
-    return t + xsimd::trunc((v - t) * fbatch<A>(2.0f));
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_up, std::uint64_t) noexcept {
-    const fbatch<A> f = xsimd::floor(v);
-    return f + step_from_fraction<A>(v - f);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_down, std::uint64_t) noexcept {
-    const fbatch<A> c = xsimd::ceil(v);
-    return c - step_from_fraction<A>(c - v);
-}
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, round_half_toward_zero, std::uint64_t) noexcept {
-    const fbatch<A> a = xsimd::abs(v), c = xsimd::ceil(a);
-    return xsimd::copysign(c - step_from_fraction<A>(c - a), v);
-}
-
-template <class A>
-ubatch<A> mix32(ubatch<A> x) noexcept {
-    x ^= x >> 16;
-    x *= ubatch<A>(0x7feb352du);
-    x ^= x >> 15;
-    x *= ubatch<A>(0x846ca68bu);
-    x ^= x >> 16;
-    return x;
-}
-
-inline constexpr std::uint32_t lane_iota[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
-                                                16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-                                                32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-                                                48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-
-template <class A>
-fbatch<A> round_batch(const fbatch<A>& v, const round_stochastic& r, std::uint64_t index) noexcept {
-    constexpr std::size_t n = fbatch<A>::size;
-    const auto lo = static_cast<std::uint32_t>(index);
-    if (lo > UINT32_MAX - (n - 1)) {  // lanes straddle a 2^32 boundary of the index: rare, use the reference per lane
-        alignas(64) float lanes[n];
-        v.store_aligned(lanes);
-        for (std::size_t j = 0; j < n; ++j) lanes[j] = r(lanes[j], index + j);
-        return fbatch<A>::load_aligned(lanes);
-    }
-    const ubatch<A> key(stochastic_key(r.seed, static_cast<std::uint32_t>(index >> 32)));
-    const ubatch<A> idx = ubatch<A>(lo) + ubatch<A>::load_unaligned(lane_iota);
-    const ubatch<A> u = mix32<A>(mix32<A>(idx ^ key) + key) >> 8;
-    const fbatch<A> uf = xsimd::to_float(xsimd::bitwise_cast<ibatch<A>>(u));  // < 2^24: exact
-    const fbatch<A> t = xsimd::trunc(v), d = v - t;
-    const fbatch<A> step = xsimd::select(uf < xsimd::abs(d) * fbatch<A>(16777216.0f), fbatch<A>(1.0f), fbatch<A>(0.0f));
-    return t + xsimd::copysign(step, d);
-}
-
-// ---- parameters as batches ----------------------------------------------------------------------------------------
-
-template <class A>
-struct batch_params_uniform {
-    fbatch<A> scale, inv_scale;
-    ibatch<A> zero_point;
-    fbatch<A> scale_at(std::size_t) const noexcept { return scale; }
-    fbatch<A> inv_scale_at(std::size_t) const noexcept { return inv_scale; }
-    ibatch<A> zero_point_at(std::size_t) const noexcept { return zero_point; }
-};
-template <class A>
-batch_params_uniform<A> batched(const uniform_params& p) noexcept {
-    return {fbatch<A>(p.p.scale), fbatch<A>(p.p.inv_scale), ibatch<A>(p.p.zero_point)};
-}
-
-template <class A>
-struct batch_params_varying {
-    const float* scales;
-    const std::int32_t* zero_points;
-    fbatch<A> scale_at(std::size_t i) const noexcept { return fbatch<A>::load_unaligned(scales + i); }
-    fbatch<A> inv_scale_at(std::size_t i) const noexcept { return divide<A>(fbatch<A>(1.0f), scale_at(i)); }
-    ibatch<A> zero_point_at(std::size_t i) const noexcept { return ibatch<A>::load_unaligned(zero_points + i); }
-};
-template <class A>
-batch_params_varying<A> batched(const varying_params& p) noexcept {
-    return {p.scales, p.zero_points};
-}
-
-// q - zero_point of batch i as float (NaN lanes -> 0), i.e. the rounded, clamped value of the specification.
-template <class A, class Format, scale_op Op, class Rounding, class BP>
-fbatch<A> quantized_offset(const fbatch<A>& x, const BP& bp, std::size_t i, const ibatch<A>& zp, const Rounding& r,
-                           std::uint64_t index) noexcept {
-    fbatch<A> v = Op == scale_op::divide ? divide<A>(x, bp.scale_at(i)) : x * bp.inv_scale_at(i);
-    const auto nan = xsimd::isnan(v);
-    const fbatch<A> lo = xsimd::to_float(ibatch<A>(Format::min) - zp);
-    const fbatch<A> hi = xsimd::to_float(ibatch<A>(Format::max) - zp);
-    // Modes built from v - floor(v) turn +-inf into NaN. Every mode is monotone, so clamping to [lo - 1, hi + 1]
-    // first cannot change the clamped result, and keeps those lanes finite.
-    if constexpr (!std::is_same_v<Rounding, round_half_to_even> && !std::is_same_v<Rounding, round_toward_zero> &&
-                  !std::is_same_v<Rounding, round_floor> && !std::is_same_v<Rounding, round_ceil>)
-        v = xsimd::min(xsimd::max(v, lo - fbatch<A>(1.0f)), hi + fbatch<A>(1.0f));
-    v = round_batch<A>(v, r, index);
-    v = xsimd::min(xsimd::max(v, lo), hi) + fbatch<A>(0.0f);  // + 0 turns -0 into +0, as float(int) does
-    return xsimd::select(nan, fbatch<A>(0.0f), v);
-}
-
-// ---- run kernels --------------------------------------------------------------------------------------------------
-
-template <class A, class Format, scale_op Op, class Rounding, class Params>
-std::size_t quantize_run(const float* x, typename Format::storage* q, std::size_t n, const Params& params,
-                         const Rounding& r, std::uint64_t index0) noexcept {
-    constexpr std::size_t step = fbatch<A>::size;
-    const auto bp = batched<A>(params);
-    std::size_t i = 0;
-    for (; i + step <= n; i += step) {
-        const ibatch<A> zp = bp.zero_point_at(i);
-        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i, zp, r, index0 + i);
-        store_narrow<typename Format::storage, A>(q + i, xsimd::to_int(v) + zp);
-    }
-    return i;
-}
-
-template <class A, class Storage, class Params>
-std::size_t dequantize_run(const Storage* q, float* x, std::size_t n, const Params& params) noexcept {
-    constexpr std::size_t step = fbatch<A>::size;
-    const auto bp = batched<A>(params);
-    std::size_t i = 0;
-    for (; i + step <= n; i += step) {
-        const ibatch<A> v = load_widen<Storage, A>(q + i) - bp.zero_point_at(i);
-        (xsimd::to_float(v) * bp.scale_at(i)).store_unaligned(x + i);
-    }
-    return i;
-}
-
-template <class A, class Format, scale_op Op, class Rounding, class Params>
-std::size_t fake_quantize_run(const float* x, float* y, std::size_t n, const Params& params, const Rounding& r,
-                              std::uint64_t index0) noexcept {
-    constexpr std::size_t step = fbatch<A>::size;
-    const auto bp = batched<A>(params);
-    std::size_t i = 0;
-    for (; i + step <= n; i += step) {
-        const fbatch<A> v = quantized_offset<A, Format, Op>(fbatch<A>::load_unaligned(x + i), bp, i,
-                                                            bp.zero_point_at(i), r, index0 + i);
-        (v * bp.scale_at(i)).store_unaligned(y + i);
-    }
-    return i;
-}
-
-}  // namespace qnum::detail::simd
-
-QNUM_INTRINSICS_END
-
-// ---- end qnum/kernels/quantize/xsimd.hpp ----
-#define QNUM_QUANTIZE_SIMD 1
-#else
-#define QNUM_QUANTIZE_SIMD 0
-#endif
-
-namespace qnum {
-namespace detail {
-
-inline bool quantize_simd_enabled() noexcept {
-    return QNUM_QUANTIZE_SIMD && detail::isa_ceiling.load(std::memory_order_relaxed) != 0;
-}
-
-// One run of n elements: SIMD over the unit-stride prefix, scalar reference for the rest.
-template <class Format, scale_op Op, class Rounding, class Params>
-void quantize_run(const float* x, std::ptrdiff_t xs, typename Format::storage* q, std::ptrdiff_t qs, std::size_t n,
-                  const Params& p, const Rounding& r, std::uint64_t index0) {
-    std::size_t done = 0;
-#if QNUM_QUANTIZE_SIMD
-    if (xs == 1 && qs == 1 && quantize_simd_enabled())
-        done = simd::quantize_run<xsimd::default_arch, Format, Op>(x, q, n, p, r, index0);
-#endif
-    quantize_run_scalar<Format, Op>(x + done * xs, xs, q + done * qs, qs, n - done, p.advanced(done), r, index0 + done);
-}
-
-template <class Storage, class Params>
-void dequantize_run(const Storage* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n, const Params& p) {
-    std::size_t done = 0;
-#if QNUM_QUANTIZE_SIMD
-    if (xs == 1 && qs == 1 && quantize_simd_enabled()) done = simd::dequantize_run<xsimd::default_arch>(q, x, n, p);
-#endif
-    dequantize_run_scalar(q + done * qs, qs, x + done * xs, xs, n - done, p.advanced(done));
-}
-
-template <class Format, scale_op Op, class Rounding, class Params>
-void fake_quantize_run(const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n, const Params& p,
-                       const Rounding& r, std::uint64_t index0) {
-    std::size_t done = 0;
-#if QNUM_QUANTIZE_SIMD
-    if (xs == 1 && ys == 1 && quantize_simd_enabled())
-        done = simd::fake_quantize_run<xsimd::default_arch, Format, Op>(x, y, n, p, r, index0);
-#endif
-    fake_quantize_run_scalar<Format, Op>(x + done * xs, xs, y + done * ys, ys, n - done, p.advanced(done), r,
-                                         index0 + done);
-}
-
-// Calls run(in_ptr, in_stride, out_ptr, out_stride, n, params, linear_index) over every run of elements sharing a
-// parameter source, for each granularity. `params` is uniform_params or varying_params.
-template <class In, class Out, class Format, class Run>
-void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_tensor<Format>& p,
-                        Run&& run) {
-    detail::require(in.same_shape(out), "input and output views have different shapes");
-    const uniform_params up(p.params());
-    std::size_t keep = no_axis;
-    const auto [a, b] = coalesce(keep, in, out);
-    const std::size_t last = a.rank() - 1;
-    for_each_run(
-        [&](const dims&, const auto& off, std::uint64_t linear) {
-            run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last),
-                static_cast<std::size_t>(a.extent(last)), up, linear);
-        },
-        a, b);
-}
-
-template <class In, class Out, class Format, class Run>
-void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_channel<Format>& p,
-                        Run&& run) {
-    detail::require(in.same_shape(out), "input and output views have different shapes");
-    p.check(in);
-    std::size_t axis = p.axis();
-    const auto [a, b] = coalesce(axis, in, out);
-    const std::size_t last = a.rank() - 1;
-    const auto n = static_cast<std::size_t>(a.extent(last));
-    for_each_run(
-        [&](const dims& index, const auto& off, std::uint64_t linear) {
-            if (axis == last)
-                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
-                    varying_params{p.scales().data(), p.zero_points().data()}, linear);
-            else
-                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
-                    uniform_params(p[static_cast<std::size_t>(index[axis])]), linear);
-        },
-        a, b);
-}
-
-template <class In, class Out, class Format, class Run>
-void for_each_param_run(const strided_view<In>& in, const strided_view<Out>& out, const per_group<Format>& p,
-                        Run&& run) {
-    detail::require(in.same_shape(out), "input and output views have different shapes");
-    p.check(in);
-    std::size_t axis = p.axis();
-    const auto [a, b] = coalesce(axis, in, out);
-    const std::size_t last = a.rank() - 1;
-    const std::size_t g = p.group_size();
-    const auto n = static_cast<std::size_t>(a.extent(last));
-    // Row-major strides of the parameter array: the view's shape with the axis extent replaced by its group count.
-    dims pstride{};
-    std::ptrdiff_t s = 1;
-    for (std::size_t d = a.rank(); d-- > 0;) {
-        pstride[d] = s;
-        s *= d == axis ? static_cast<std::ptrdiff_t>(p.groups_along_axis(a.extent(d))) : a.extent(d);
-    }
-    for_each_run(
-        [&](const dims& index, const auto& off, std::uint64_t linear) {
-            std::ptrdiff_t base = 0;
-            for (std::size_t d = 0; d < last; ++d)
-                base += (d == axis ? index[d] / static_cast<std::ptrdiff_t>(g) : index[d]) * pstride[d];
-            if (axis == last) {  // the run crosses groups: one uniform segment per group
-                for (std::size_t start = 0; start < n; start += g) {
-                    const std::size_t len = start + g <= n ? g : n - start;
-                    const auto pos = static_cast<std::ptrdiff_t>(start);
-                    run(a.data() + off[0] + pos * a.stride(last), a.stride(last),
-                        b.data() + off[1] + pos * b.stride(last), b.stride(last), len,
-                        uniform_params(p[static_cast<std::size_t>(base) + start / g]), linear + start);
-                }
-            } else {  // parameters change with every element of the run, contiguously in the parameter array
-                run(a.data() + off[0], a.stride(last), b.data() + off[1], b.stride(last), n,
-                    varying_params{p.scales().data() + base, p.zero_points().data() + base}, linear);
-            }
-        },
-        a, b);
-}
-
-// Turns the runtime scale_op into a compile-time one.
-template <class F>
-void visit_scale_op(scale_op op, F&& f) {
-    if (op == scale_op::divide)
-        f(std::integral_constant<scale_op, scale_op::divide>{});
-    else
-        f(std::integral_constant<scale_op, scale_op::multiply_by_reciprocal>{});
-}
+inline float qat_v(float x, const fake_quant_params& p) noexcept { return (x - p.offset) / p.scale; }
 
 }  // namespace detail
 
-/// Quantizes `in` into `out` (same shape) with `params` (per_tensor, per_channel or per_group of Format), rounding
-/// mode `r` (a rounding tag) and scale application `op`. Throws qnum::error for mismatched shapes or parameters
-/// that do not fit the view. Stochastic rounding draws for element i (row-major) depend on (seed, i) only.
-template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
-void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
-              const Rounding& r = {}, scale_op op = scale_op::divide) {
-    using Format = typename Params::format;
-    detail::visit_scale_op(op, [&](auto op_c) {
-        detail::for_each_param_run(in, out, params,
-                                   [&](const float* x, std::ptrdiff_t xs, auto* q, std::ptrdiff_t qs, std::size_t n,
-                                       const auto& p, std::uint64_t linear) {
-                                       detail::quantize_run<Format, decltype(op_c)::value>(x, xs, q, qs, n, p, r,
-                                                                                           linear);
-                                   });
-    });
+/// Forward pass of fake quantization: y = round(clamp((x - offset) / scale, qmin, qmax)) * scale + offset, rounding
+/// half to even (torch.round). n elements; in-place (x == y) allowed. Throws qnum::error for invalid parameters.
+inline void fake_quant_forward(const float* x, float* y, std::size_t n, const fake_quant_params& p) {
+    detail::check_fake_quant(p);
+    const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        float c = detail::qat_v(x[i], p);
+        c = c < lo ? lo : (c > hi ? hi : c);
+        y[i] = detail::fp_barrier(round_half_to_even{}(c)*p.scale) + p.offset;
+    }
 }
 
-/// quantize() with a rounding mode chosen at run time.
-template <class Params>
-void quantize(strided_view<const float> in, strided_view<typename Params::format::storage> out, const Params& params,
-              const rounding& r, scale_op op = scale_op::divide) {
-    visit_rounding(r, [&](const auto& tag) { quantize(in, out, params, tag, op); });
+/// STE backward: dx = dy where qmin <= (x - offset) / scale <= qmax and 0 elsewhere (`clip_mask`), or dx = dy
+/// everywhere (plain STE, `clip_mask` false). In-place (dy == dx) allowed.
+inline void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
+                         bool clip_mask = true) {
+    detail::check_fake_quant(p);
+    const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = detail::qat_v(x[i], p);
+        dx[i] = !clip_mask || (v >= lo && v <= hi) ? dy[i] : 0.0f;
+    }
 }
 
-/// Dequantizes `in` into `out` (same shape): x = float(q - zero_point) * scale.
-template <class Params>
-void dequantize(strided_view<const typename Params::format::storage> in, strided_view<float> out,
-                const Params& params) {
-    detail::for_each_param_run(in, out, params,
-                               [&](const auto* q, std::ptrdiff_t qs, float* x, std::ptrdiff_t xs, std::size_t n,
-                                   const auto& p, std::uint64_t) { detail::dequantize_run(q, qs, x, xs, n, p); });
+/// LSQ's gradient scale g = 1 / sqrt(n * qmax) (Esser et al. 2020, "Learned Step Size Quantization"): n is the
+/// number of weights of the layer, or of features of an activation tensor; qmax the largest positive level.
+inline double lsq_grad_scale(std::size_t n, std::int32_t qmax) {
+    detail::require(n > 0 && qmax > 0, "lsq_grad_scale: n and qmax must be > 0");
+    return 1.0 / std::sqrt(static_cast<double>(n) * static_cast<double>(qmax));
 }
 
-/// Quantizes then dequantizes (the forward pass of fake quantization) from `in` into `out`; in == out is allowed.
-template <class Params, class Rounding = round_half_to_even, class = std::enable_if_t<is_rounding_v<Rounding>>>
-void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const Rounding& r = {},
-                   scale_op op = scale_op::divide) {
-    using Format = typename Params::format;
-    detail::visit_scale_op(op, [&](auto op_c) {
-        detail::for_each_param_run(in, out, params,
-                                   [&](const float* x, std::ptrdiff_t xs, float* y, std::ptrdiff_t ys, std::size_t n,
-                                       const auto& p, std::uint64_t linear) {
-                                       detail::fake_quantize_run<Format, decltype(op_c)::value>(x, xs, y, ys, n, p, r,
-                                                                                                linear);
-                                   });
-    });
+/// Gradients of a loss with respect to the quantizer's scale and offset.
+struct lsq_gradients {
+    double scale = 0.0;   ///< dL/ds, times the gradient scale
+    double offset = 0.0;  ///< dL/d(beta), times the gradient scale (LSQ+; ignore for LSQ)
+};
+
+/// LSQ / LSQ+ backward (Esser et al. 2020; Bhalgat et al. 2020, "LSQ+"): given dy = dL/dy, writes dx (STE with
+/// clipping mask) and returns g * sum dy * dy/ds and g * sum dy * dy/d(beta), where
+///     dy/ds = round(v) - v inside the range, qmin below it, qmax above it;
+///     dy/d(beta) = 0 inside the range, 1 outside;
+/// g = grad_scale (lsq_grad_scale(), or 1 for the raw gradient). dx may be null when only the parameters learn.
+inline lsq_gradients lsq_backward(const float* x, const float* dy, float* dx, std::size_t n, const fake_quant_params& p,
+                                  double grad_scale) {
+    detail::check_fake_quant(p);
+    detail::require(std::isfinite(grad_scale), "lsq_backward: gradient scale must be finite");
+    const auto lo = static_cast<float>(p.range.min), hi = static_cast<float>(p.range.max);
+    double ds = 0.0, db = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = detail::qat_v(x[i], p);
+        const double g = dy[i];
+        if (v < lo) {
+            ds += g * lo, db += g;
+        } else if (v > hi) {
+            ds += g * hi, db += g;
+        } else {
+            ds += g * (static_cast<double>(round_half_to_even{}(v)) - static_cast<double>(v));
+        }
+        if (dx) dx[i] = v >= lo && v <= hi ? dy[i] : 0.0f;
+    }
+    return {ds * grad_scale, db * grad_scale};
 }
 
-/// fake_quantize() with a rounding mode chosen at run time.
-template <class Params>
-void fake_quantize(strided_view<const float> in, strided_view<float> out, const Params& params, const rounding& r,
-                   scale_op op = scale_op::divide) {
-    visit_rounding(r, [&](const auto& tag) { fake_quantize(in, out, params, tag, op); });
+/// Gradients of a loss with respect to a fake quantizer's scale and integer-grid zero point.
+struct fake_quant_gradients {
+    double scale = 0.0;       ///< dL/ds, times the gradient factor
+    double zero_point = 0.0;  ///< dL/dz, times the gradient factor
+};
+
+/// PyTorch's learnable fake quantization forward (torch._fake_quantize_learnable_per_tensor_affine, behind
+/// torch.ao.quantization's _LearnableFakeQuantize): with v = round_half_to_even(x * (1 / s)) + zero_point,
+/// y = (clamp(v, qmin, qmax) - zero_point) * s in float. Throws qnum::error for an invalid scale or a zero point
+/// outside the range (PyTorch rounds and clamps its float zero point first: pass the result).
+inline void learnable_fake_quant_forward(const float* x, float* y, std::size_t n, float scale, std::int32_t zero_point,
+                                         qrange range) {
+    detail::check_fake_quant({scale, 0.0f, range});
+    detail::require(range.contains(zero_point), "qat: zero point outside the range");
+    const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
+    const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
+    for (std::size_t i = 0; i < n; ++i) {
+        float v = round_half_to_even{}(detail::fp_barrier(x[i] * inv)) + z;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        y[i] = detail::fp_barrier(v - z) * scale;
+    }
 }
 
-/// Quantizes one value (the scalar specification), returning the integer code.
-template <class Format, class Rounding = round_half_to_even>
-std::int32_t quantize_value(float x, const per_tensor<Format>& p, const Rounding& r = {},
-                            scale_op op = scale_op::divide, std::uint64_t index = 0) {
-    const detail::element_params e{p.scale(), 1.0f / p.scale(), p.zero_point()};
-    return op == scale_op::divide ? detail::quantize_element<Format, scale_op::divide>(x, e, r, index)
-                                  : detail::quantize_element<Format, scale_op::multiply_by_reciprocal>(x, e, r, index);
+/// Backward of learnable_fake_quant_forward(), PyTorch's formulas (the LSQ gradient in the zero-point
+/// parametrization): with v as above, inside qmin <= v <= qmax: dx = dy, ds += dy * (y - x) / s (float, as
+/// PyTorch: (y - x) * (1 / s)), dz += 0; outside: dx = 0, ds += dy * (qmin - z) or dy * (qmax - z), dz += -dy * s.
+/// Both sums are multiplied by `grad_factor` (LSQ's gradient scale, lsq_grad_scale()). NaN inputs contribute
+/// nothing (dx = 0). dx may be null. (PyTorch 1.13's backward reads a negative zero point z as int(z + 0.5), one
+/// step off its forward's round(z), which shifts its mask; qnum uses the forward's zero point throughout.)
+inline fake_quant_gradients learnable_fake_quant_backward(const float* x, const float* dy, float* dx, std::size_t n,
+                                                          float scale, std::int32_t zero_point, qrange range,
+                                                          double grad_factor) {
+    detail::check_fake_quant({scale, 0.0f, range});
+    detail::require(range.contains(zero_point), "qat: zero point outside the range");
+    detail::require(std::isfinite(grad_factor), "qat: gradient factor must be finite");
+    const float inv = 1.0f / scale, z = static_cast<float>(zero_point);
+    const auto lo = static_cast<float>(range.min), hi = static_cast<float>(range.max);
+    double ds = 0.0, dz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = round_half_to_even{}(detail::fp_barrier(x[i] * inv)) + z;
+        const double g = dy[i];
+        const bool inside = v >= lo && v <= hi;
+        if (inside) {
+            const float y = detail::fp_barrier(v - z) * scale;
+            ds += g * static_cast<double>(detail::fp_barrier(y - x[i]) * inv);
+        } else if (v < lo) {
+            ds += g * (static_cast<double>(range.min) - zero_point), dz -= g * scale;
+        } else if (v > hi) {
+            ds += g * (static_cast<double>(range.max) - zero_point), dz -= g * scale;
+        }
+        if (dx) dx[i] = inside ? dy[i] : 0.0f;
+    }
+    return {ds * grad_factor, dz * grad_factor};
 }
 
-/// Dequantizes one code.
-template <class Format>
-float dequantize_value(std::int32_t q, const per_tensor<Format>& p) {
-    return detail::dequantize_element(q, p.scale(), p.zero_point());
+/// PACT forward (Choi et al. 2018): y = clamp(x, 0, alpha), quantized to `bits` unsigned levels over [0, alpha]:
+/// y_q = round(y * (2^bits - 1) / alpha) * (alpha / (2^bits - 1)), in float, rounding half to even. Throws
+/// qnum::error unless alpha is finite and > 0 and bits is in [1, 16].
+inline void pact_forward(const float* x, float* y, std::size_t n, float alpha, int bits) {
+    detail::require(std::isfinite(alpha) && alpha > 0.0f, "pact: alpha must be finite and > 0");
+    detail::require(bits >= 1 && bits <= 16, "pact: bits must be in [1, 16]");
+    const auto levels = static_cast<float>((1u << bits) - 1u);
+    const float to_q = levels / alpha, step = alpha / levels;
+    for (std::size_t i = 0; i < n; ++i) {
+        float c = x[i] < 0.0f ? 0.0f : (x[i] > alpha ? alpha : x[i]);
+        y[i] = round_half_to_even{}(detail::fp_barrier(c * to_q)) * step;
+    }
+}
+
+/// PACT backward with the STE through the rounding (the paper's eq. 3): dx = dy for 0 <= x <= alpha, else 0, and
+/// returns dL/d(alpha) = sum of dy over x >= alpha. dx may be null.
+inline double pact_backward(const float* x, const float* dy, float* dx, std::size_t n, float alpha) {
+    detail::require(std::isfinite(alpha) && alpha > 0.0f, "pact: alpha must be finite and > 0");
+    double da = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (x[i] >= alpha) da += dy[i];
+        if (dx) dx[i] = x[i] >= 0.0f && x[i] <= alpha ? dy[i] : 0.0f;
+    }
+    return da;
+}
+
+/// DoReFa-Net weight transform (Zhou et al. 2016) to `bits` bits: for bits >= 2,
+///     w_t = tanh(w) / (2 max|tanh(w)|) + 1/2,   w_q = 2 round(w_t (2^bits - 1)) / (2^bits - 1) - 1   (in [-1, 1]),
+/// and for bits == 1, w_q = mean|w| * sign(w) (sign(0) = +1). Float operations, rounding half to even; an all-zero
+/// tensor maps to 0 (bits >= 2, where tanh is 0 everywhere). Throws qnum::error unless bits is in [1, 16].
+inline void dorefa_weights(const float* w, float* out, std::size_t n, int bits) {
+    detail::require(bits >= 1 && bits <= 16, "dorefa: bits must be in [1, 16]");
+    if (n == 0) return;
+    if (bits == 1) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(w[i]));
+        const auto e = static_cast<float>(s / static_cast<double>(n));
+        for (std::size_t i = 0; i < n; ++i) out[i] = w[i] >= 0.0f ? e : -e;
+        return;
+    }
+    float m = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) m = std::fmax(m, std::fabs(std::tanh(w[i])));
+    const auto levels = static_cast<float>((1u << bits) - 1u);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (m == 0.0f) {
+            out[i] = 0.0f;
+            continue;
+        }
+        const float t = std::tanh(w[i]) / (2.0f * m) + 0.5f;
+        out[i] = 2.0f * (round_half_to_even{}(detail::fp_barrier(t * levels)) / levels) - 1.0f;
+    }
 }
 
 }  // namespace qnum
 
-// ---- end qnum/quantize.hpp ----
+// ---- end qnum/qat.hpp ----
 // ---- begin qnum/requantize.hpp ----
 // qnum — requantization: the output stage of integer engines, int32 accumulator -> int8 / uint8 / int16 / uint16.
 //
@@ -4013,15 +6428,21 @@ inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requan
     }
 }
 
-/// n elements starting at channel c0 (per_channel) or all with channel 0.
+/// n elements starting at channel c0 (per_channel) or all with channel 0; bias (optional, nullptr for none) is added
+/// to acc[i] first, saturating: bias[i] belongs to element i.
 template <class Out, class Method>
-inline void requant_run_scalar(const std::int32_t* acc, Out* out, std::size_t n, const requant_channel* channels,
-                               bool per_channel, std::size_t c0, const requant_output& o) {
+inline void requant_run_scalar(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+                               const requant_channel* channels, bool per_channel, std::size_t c0,
+                               const requant_output& o) {
+    const requant_output out_stage = o;  // local copies: stores through Out* (a char type) may alias anything
+    const auto biased = [bias, acc](std::size_t i) {
+        return bias ? saturate_to_int32(static_cast<std::int64_t>(acc[i]) + bias[i]) : acc[i];
+    };
     if (per_channel) {
-        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], channels[c0 + i], o);
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(biased(i), channels[c0 + i], out_stage);
     } else {
         const requant_channel ch = channels[0];
-        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], ch, o);
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(biased(i), ch, out_stage);
     }
 }
 
@@ -4092,6 +6513,16 @@ QNUM_TARGET_AVX2 inline __m256i saturating_shl(__m256i x, __m256i n) noexcept {
     const __m256i exact = _mm256_cmpeq_epi32(_mm256_srav_epi32(shifted, n), x);
     const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(x, 31), _mm256_set1_epi32(0x7FFFFFFF));
     return _mm256_blendv_epi8(saturated, shifted, exact);
+}
+
+/// a + b saturated per lane: overflow iff both operands' signs differ from the wrapped sum's.
+QNUM_TARGET_AVX2 inline __m256i saturating_add(__m256i a, __m256i b) noexcept {
+    const __m256i sum = _mm256_add_epi32(a, b);
+    const __m256i overflow = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
+    const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(0x7FFFFFFF));
+    // blendv_ps picks per 32-bit lane by its sign bit, which is the overflow flag
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(sum), _mm256_castsi256_ps(saturated),
+                                                 _mm256_castsi256_ps(overflow)));
 }
 
 /// floor((x*m + round) / 2^31) per lane, round a 64-bit constant (0 or 2^30); the result must fit int32 (it does
@@ -4203,9 +6634,9 @@ QNUM_TARGET_AVX2 inline void store32(Out* out, __m256i a, __m256i b, __m256i c, 
 /// at lane i % 8 of group g0 + i / 8 of `tables`; otherwise `single` for all. LeftShift: some channel has a non-zero
 /// left shift.
 template <class Out, class Method, bool PerChannel, bool LeftShift>
-QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std::size_t n, const channel_tables& tables,
-                                         std::size_t g0, const requant_simd_channel& single,
-                                         const requant_output& o) noexcept {
+QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+                                         const channel_tables& tables, std::size_t g0,
+                                         const requant_simd_channel& single, const requant_output& o) noexcept {
     const __m256i lo_zp = _mm256_set1_epi32(o.lo - o.zero_point), hi_zp = _mm256_set1_epi32(o.hi - o.zero_point);
     const __m256i zp = _mm256_set1_epi32(o.zero_point);
     const lanes fixed = broadcast(single);
@@ -4213,7 +6644,8 @@ QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std:
     for (std::size_t i = 0; i < blocks; i += 32) {
         __m256i r[4];
         for (int k = 0; k < 4; ++k) {
-            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            if (bias) x = saturating_add(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + i + 8 * k)));
             if constexpr (PerChannel) {
                 r[k] = requant8<Method, LeftShift>(x, load_lanes<Method, LeftShift>(tables, g0 + i / 8 + k), lo_zp, hi_zp, zp);
             } else {
@@ -4239,6 +6671,50 @@ template <class M>
 inline constexpr bool is_requant_method_v =
     std::is_same_v<M, double_rounding> || std::is_same_v<M, single_rounding> || std::is_same_v<M, rndnu> ||
     std::is_same_v<M, fp32> || std::is_same_v<M, power_of_two>;
+
+/// Activations fused into the output stage's clamp (TFLite's kTfLiteActRelu, Relu6, ReluN1To1).
+enum class fused_activation : std::uint8_t { none, relu, relu6, relu_n1_to_1 };
+
+/// TFLite's CalculateActivationRangeQuantized: the clamp range of Out for a fused activation, with bounds
+/// zero_point + round(f / output_scale) (float division, round half away from zero) intersected with Out's range.
+/// Throws qnum::error for a non-positive or non-finite scale or a zero point outside Out's range.
+template <class Out>
+inline qrange activation_range(fused_activation act, float output_scale, std::int32_t output_zero_point) {
+    constexpr std::int32_t qmin = std::numeric_limits<Out>::min(), qmax = std::numeric_limits<Out>::max();
+    detail::require(std::isfinite(output_scale) && output_scale > 0.0f, "activation_range: scale must be > 0");
+    detail::require(output_zero_point >= qmin && output_zero_point <= qmax,
+                    "activation_range: zero point outside the output type's range");
+    const auto quantize = [&](float f) {
+        const double q = static_cast<double>(output_zero_point) + std::round(f / output_scale);
+        return static_cast<std::int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
+    };
+    switch (act) {
+        case fused_activation::relu:
+            return {std::max(qmin, quantize(0.0f)), qmax};
+        case fused_activation::relu6:
+            return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+        case fused_activation::relu_n1_to_1:
+            return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+        case fused_activation::none:
+            break;
+    }
+    return {qmin, qmax};
+}
+
+/// v clamped to Out's range (the final narrowing of an output stage).
+template <class Out>
+constexpr Out saturating_cast(std::int32_t v) noexcept {
+    static_assert(std::is_integral_v<Out> && sizeof(Out) <= 4, "qnum: saturating_cast to an integer of <= 32 bits");
+    constexpr std::int64_t lo = std::numeric_limits<Out>::min(), hi = std::numeric_limits<Out>::max();
+    return static_cast<Out>(v < lo ? lo : v > hi ? hi : v);
+}
+
+/// acc[r * cols + j] += bias[j] for every row, saturating (the bias stage when it is not fused into requantizer).
+inline void add_bias(std::int32_t* acc, const std::int32_t* bias, std::size_t rows, std::size_t cols) noexcept {
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < cols; ++j)
+            acc[r * cols + j] = detail::saturate_to_int32(static_cast<std::int64_t>(acc[r * cols + j]) + bias[j]);
+}
 
 namespace detail {
 
@@ -4283,7 +6759,8 @@ public:
     using method = Method;
 
     /// real_multipliers.size() == 1: per tensor; otherwise one per channel. Throws qnum::error for an empty list, a
-    /// multiplier the method cannot represent (<= 0, NaN, inf, >= 2^30; power_of_two: not a power of two), a zero
+    /// multiplier the method cannot represent (<= 0, NaN, inf; fixed-point methods: >= 2^30; fp32 / rndnu: zero or
+    /// infinite as a float; power_of_two: not a power of two or exponent outside [-31, 30]), a zero
     /// point outside Out's range, or a clamp range that is empty or exceeds Out's range.
     requantizer(const std::vector<double>& real_multipliers, std::int32_t output_zero_point, qrange clamp)
         : output_{output_zero_point, clamp.min, clamp.max} {
@@ -4315,37 +6792,28 @@ public:
     /// out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i])) (per tensor: M_0 for every i). Per channel,
     /// channel0 + n must not exceed channels() (QNUM_ASSERT). acc and out must not overlap.
     void apply(const std::int32_t* acc, Out* out, std::size_t n, std::size_t channel0 = 0) const {
-        const bool per_channel = channels_.size() > 1;
-        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
-        std::size_t done = 0;
-#if QNUM_HAS_X86_KERNELS
-        if (n >= 32 && isa_enabled(isa::avx2)) {
-            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
-            if (per_channel) {
-                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
-                done = std::min(n, (8 - channel0 % 8) % 8);
-                detail::requant_run_scalar<Out, Method>(acc, out, done, channels_.data(), true, channel0, output_);
-                const std::size_t g0 = (channel0 + done) / 8;
-                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
-                                              acc + done, out + done, n - done, t, g0, single_, output_)
-                                        : detail::avx2::requant_run<Out, Method, true, false>(
-                                              acc + done, out + done, n - done, t, g0, single_, output_);
-            } else {
-                done = any_left_shift_
-                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, out, n, t, 0, single_, output_)
-                           : detail::avx2::requant_run<Out, Method, false, false>(acc, out, n, t, 0, single_, output_);
-            }
-        }
-#endif
-        detail::requant_run_scalar<Out, Method>(acc + done, out + done, n - done, channels_.data(), per_channel,
-                                                channel0 + done, output_);
+        run(acc, nullptr, out, n, channel0);
+    }
+
+    /// With a bias: out[i] = clamp(output_zero_point + M_{channel0 + i}(acc[i] + bias[channel0 + i])), the int32
+    /// addition saturating. The bias is indexed by channel (output column) also when the multiplier is per tensor.
+    void apply(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+               std::size_t channel0 = 0) const {
+        run(acc, bias + channel0, out, n, channel0);
     }
 
     /// Row-major [rows x cols] accumulators to outputs of the same shape; per channel, column j uses channel j and
     /// cols must equal channels() (QNUM_ASSERT). Same as apply() on each row.
     void apply_rows(const std::int32_t* acc, Out* out, std::size_t rows, std::size_t cols) const {
         QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
-        for (std::size_t r = 0; r < rows; ++r) apply(acc + r * cols, out + r * cols, cols, 0);
+        for (std::size_t r = 0; r < rows; ++r) run(acc + r * cols, nullptr, out + r * cols, cols, 0);
+    }
+
+    /// apply_rows with a per-column bias: bias[j] is added (saturating) to column j of every row.
+    void apply_rows(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t rows,
+                    std::size_t cols) const {
+        QNUM_ASSERT(channels_.size() == 1 || cols == channels_.size());
+        for (std::size_t r = 0; r < rows; ++r) run(acc + r * cols, bias, out + r * cols, cols, 0);
     }
 
     /// Requantizes one accumulator of channel c (the scalar reference).
@@ -4362,6 +6830,38 @@ public:
     qrange clamp() const noexcept { return {output_.lo, output_.hi}; }
 
 private:
+    // acc[i] (+ bias[i] when bias is not null) of channel channel0 + i -> out[i].
+    void run(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n, std::size_t channel0) const {
+        const bool per_channel = channels_.size() > 1;
+        QNUM_ASSERT(!per_channel || channel0 + n <= channels_.size());
+        std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+        if (n >= 32 && isa_enabled(isa::avx2)) {
+            const detail::avx2::channel_tables t{groups_.data(), shl_.data(), scale_.data()};
+            if (per_channel) {
+                // Scalar up to the next group boundary, so the kernel reads whole aligned 8-channel groups.
+                done = std::min(n, (8 - channel0 % 8) % 8);
+                detail::requant_run_scalar<Out, Method>(acc, bias, out, done, channels_.data(), true, channel0,
+                                                        output_);
+                const std::int32_t* b = bias ? bias + done : nullptr;
+                const std::size_t g0 = (channel0 + done) / 8;
+                done += any_left_shift_ ? detail::avx2::requant_run<Out, Method, true, true>(
+                                              acc + done, b, out + done, n - done, t, g0, single_, output_)
+                                        : detail::avx2::requant_run<Out, Method, true, false>(
+                                              acc + done, b, out + done, n - done, t, g0, single_, output_);
+            } else {
+                done = any_left_shift_
+                           ? detail::avx2::requant_run<Out, Method, false, true>(acc, bias, out, n, t, 0, single_,
+                                                                                 output_)
+                           : detail::avx2::requant_run<Out, Method, false, false>(acc, bias, out, n, t, 0, single_,
+                                                                                  output_);
+            }
+        }
+#endif
+        detail::requant_run_scalar<Out, Method>(acc + done, bias ? bias + done : nullptr, out + done, n - done,
+                                                channels_.data(), per_channel, channel0 + done, output_);
+    }
+
     std::vector<detail::requant_channel> channels_;
     // SIMD form, 8 channels per group (over-aligned element types: C++17 aligned new)
     std::vector<detail::requant_channel_group> groups_;
@@ -4375,5 +6875,139 @@ private:
 }  // namespace qnum
 
 // ---- end qnum/requantize.hpp ----
+// ---- begin qnum/sensitivity.hpp ----
+// qnum — layer sensitivity analysis for mixed precision: given, per layer, a metric measured with the layer at low
+// precision (e.g. int8) and at high precision (e.g. int16) — SNR, cosine, MSE, anything the user computed with
+// metrics.hpp — rank the layers and pick the smallest set to raise so that a target is met. Graph-free: the user
+// supplies the numbers (measure each layer alone at each precision, or the model output with one layer changed).
+//
+// How the per-layer numbers combine into the quantity compared with the target (`aggregate`):
+//   * worst: every layer must meet the target on its own (e.g. per-layer SNR >= 30 dB). The smallest set is exactly
+//     the layers that miss it at low precision.
+//   * mean / sum: the mean or sum over layers must meet it (sum suits additive error powers such as MSE or
+//     noise-to-signal ratios, which add up roughly when layer errors are independent). Raising layer i changes the
+//     total by its gain, so taking the largest gains first reaches the target with the fewest layers (exact).
+// Layers whose high-precision metric is not better than their low one are never raised.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <vector>
+
+
+namespace qnum {
+
+/// Direction of a metric: SNR, SQNR and cosine are better when higher; MSE, max error and KL when lower.
+enum class better : std::uint8_t { higher, lower };
+
+/// How per-layer metrics combine into the quantity compared with the target (see the file comment).
+enum class aggregate : std::uint8_t { worst, mean, sum };
+
+/// One layer's metric at low and at high precision.
+struct layer_metric {
+    std::string name;
+    double low = 0.0;   ///< metric with the layer at the low precision (e.g. int8)
+    double high = 0.0;  ///< metric with the layer at the high precision (e.g. int16)
+};
+
+/// Result of plan_precision(): which layers to raise and what that achieves.
+struct precision_plan {
+    std::vector<std::size_t> ranking;  ///< all layers, most sensitive first (worst low-precision metric)
+    std::vector<std::size_t> raise;    ///< indices of the layers to raise, in the order they were chosen
+    double before = 0.0;               ///< aggregate with every layer at low precision
+    double achieved = 0.0;             ///< aggregate with the `raise` layers at high precision
+    bool met = false;                  ///< achieved meets the target (if false, `raise` is the best effort)
+};
+
+namespace detail {
+
+inline bool better_than(double a, double b, better dir) noexcept { return dir == better::higher ? a > b : a < b; }
+inline bool meets_target(double value, double target, better dir) noexcept {
+    return dir == better::higher ? value >= target : value <= target;
+}
+
+inline void check_layer_metrics(const std::vector<layer_metric>& layers) {
+    detail::require(!layers.empty(), "sensitivity: no layers given");
+    for (const auto& l : layers)
+        detail::require(!std::isnan(l.low) && !std::isnan(l.high), "sensitivity: a layer metric is NaN");
+}
+
+inline double aggregate_of(const std::vector<layer_metric>& layers, const std::vector<char>& raised, aggregate agg,
+                           better dir) {
+    double acc = agg == aggregate::worst ? (dir == better::higher ? std::numeric_limits<double>::infinity()
+                                                                  : -std::numeric_limits<double>::infinity())
+                                         : 0.0;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const double v = raised[i] ? layers[i].high : layers[i].low;
+        if (agg == aggregate::worst)
+            acc = better_than(acc, v, dir) ? v : acc;
+        else
+            acc += v;
+    }
+    return agg == aggregate::mean ? acc / static_cast<double>(layers.size()) : acc;
+}
+
+}  // namespace detail
+
+/// Indices of the layers, most sensitive first: worst low-precision metric first (ties: larger gain from raising,
+/// then lower index). Throws qnum::error for no layers or a NaN metric.
+inline std::vector<std::size_t> rank_by_sensitivity(const std::vector<layer_metric>& layers, better dir) {
+    detail::check_layer_metrics(layers);
+    std::vector<std::size_t> order(layers.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        if (layers[a].low != layers[b].low) return detail::better_than(layers[b].low, layers[a].low, dir);
+        const double ga = std::fabs(layers[a].high - layers[a].low), gb = std::fabs(layers[b].high - layers[b].low);
+        return ga > gb;
+    });
+    return order;
+}
+
+/// The k most sensitive layers (rank_by_sensitivity(), truncated to k) — the "top-k to int16" workflow.
+inline std::vector<std::size_t> top_k_sensitive(const std::vector<layer_metric>& layers, std::size_t k, better dir) {
+    auto order = rank_by_sensitivity(layers, dir);
+    if (order.size() > k) order.resize(k);
+    return order;
+}
+
+/// The smallest set of layers to raise to high precision so that the aggregate of the metrics meets `target`
+/// (>= for better::higher, <= for better::lower). If no set meets it, raises every layer that improves (best
+/// effort) and reports met = false. Throws qnum::error for no layers, a NaN metric or a NaN target.
+inline precision_plan plan_precision(const std::vector<layer_metric>& layers, double target, better dir,
+                                     aggregate agg = aggregate::worst) {
+    detail::require(!std::isnan(target), "sensitivity: target is NaN");
+    precision_plan plan;
+    plan.ranking = rank_by_sensitivity(layers, dir);
+    std::vector<char> raised(layers.size(), 0);
+    plan.before = detail::aggregate_of(layers, raised, agg, dir);
+    const auto improves = [&](std::size_t i) { return detail::better_than(layers[i].high, layers[i].low, dir); };
+    if (agg == aggregate::worst) {
+        for (std::size_t i : plan.ranking)
+            if (!detail::meets_target(layers[i].low, target, dir) && improves(i))
+                raised[i] = 1, plan.raise.push_back(i);
+    } else {
+        std::vector<std::size_t> by_gain = plan.ranking;
+        std::stable_sort(by_gain.begin(), by_gain.end(), [&](std::size_t a, std::size_t b) {
+            return std::fabs(layers[a].high - layers[a].low) > std::fabs(layers[b].high - layers[b].low);
+        });
+        for (std::size_t i : by_gain) {
+            if (detail::meets_target(detail::aggregate_of(layers, raised, agg, dir), target, dir)) break;
+            if (!improves(i)) continue;
+            raised[i] = 1;
+            plan.raise.push_back(i);
+        }
+    }
+    plan.achieved = detail::aggregate_of(layers, raised, agg, dir);
+    plan.met = detail::meets_target(plan.achieved, target, dir);
+    return plan;
+}
+
+}  // namespace qnum
+
+// ---- end qnum/sensitivity.hpp ----
 
 // ---- end qnum/qnum.hpp ----

@@ -75,6 +75,16 @@ QNUM_TARGET_AVX2 inline __m256i saturating_shl(__m256i x, __m256i n) noexcept {
     return _mm256_blendv_epi8(saturated, shifted, exact);
 }
 
+/// a + b saturated per lane: overflow iff both operands' signs differ from the wrapped sum's.
+QNUM_TARGET_AVX2 inline __m256i saturating_add(__m256i a, __m256i b) noexcept {
+    const __m256i sum = _mm256_add_epi32(a, b);
+    const __m256i overflow = _mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(b, sum));
+    const __m256i saturated = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(0x7FFFFFFF));
+    // blendv_ps picks per 32-bit lane by its sign bit, which is the overflow flag
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(sum), _mm256_castsi256_ps(saturated),
+                                                 _mm256_castsi256_ps(overflow)));
+}
+
 /// floor((x*m + round) / 2^31) per lane, round a 64-bit constant (0 or 2^30); the result must fit int32 (it does
 /// unless x = m = INT32_MIN, handled by the caller where it can occur). Even lanes: the 64-bit product shifted right
 /// by 31 leaves bits 31..62 in the low half; odd lanes: shifted left by 1 leaves them in the high half.
@@ -184,9 +194,9 @@ QNUM_TARGET_AVX2 inline void store32(Out* out, __m256i a, __m256i b, __m256i c, 
 /// at lane i % 8 of group g0 + i / 8 of `tables`; otherwise `single` for all. LeftShift: some channel has a non-zero
 /// left shift.
 template <class Out, class Method, bool PerChannel, bool LeftShift>
-QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std::size_t n, const channel_tables& tables,
-                                         std::size_t g0, const requant_simd_channel& single,
-                                         const requant_output& o) noexcept {
+QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+                                         const channel_tables& tables, std::size_t g0,
+                                         const requant_simd_channel& single, const requant_output& o) noexcept {
     const __m256i lo_zp = _mm256_set1_epi32(o.lo - o.zero_point), hi_zp = _mm256_set1_epi32(o.hi - o.zero_point);
     const __m256i zp = _mm256_set1_epi32(o.zero_point);
     const lanes fixed = broadcast(single);
@@ -194,7 +204,8 @@ QNUM_TARGET_AVX2 std::size_t requant_run(const std::int32_t* acc, Out* out, std:
     for (std::size_t i = 0; i < blocks; i += 32) {
         __m256i r[4];
         for (int k = 0; k < 4; ++k) {
-            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + 8 * k));
+            if (bias) x = saturating_add(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + i + 8 * k)));
             if constexpr (PerChannel) {
                 r[k] = requant8<Method, LeftShift>(x, load_lanes<Method, LeftShift>(tables, g0 + i / 8 + k), lo_zp, hi_zp, zp);
             } else {

@@ -71,15 +71,21 @@ inline Out requant_one(std::int32_t acc, const requant_channel& ch, const requan
     }
 }
 
-/// n elements starting at channel c0 (per_channel) or all with channel 0.
+/// n elements starting at channel c0 (per_channel) or all with channel 0; bias (optional, nullptr for none) is added
+/// to acc[i] first, saturating: bias[i] belongs to element i.
 template <class Out, class Method>
-inline void requant_run_scalar(const std::int32_t* acc, Out* out, std::size_t n, const requant_channel* channels,
-                               bool per_channel, std::size_t c0, const requant_output& o) {
+inline void requant_run_scalar(const std::int32_t* acc, const std::int32_t* bias, Out* out, std::size_t n,
+                               const requant_channel* channels, bool per_channel, std::size_t c0,
+                               const requant_output& o) {
+    const requant_output out_stage = o;  // local copies: stores through Out* (a char type) may alias anything
+    const auto biased = [bias, acc](std::size_t i) {
+        return bias ? saturate_to_int32(static_cast<std::int64_t>(acc[i]) + bias[i]) : acc[i];
+    };
     if (per_channel) {
-        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], channels[c0 + i], o);
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(biased(i), channels[c0 + i], out_stage);
     } else {
         const requant_channel ch = channels[0];
-        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(acc[i], ch, o);
+        for (std::size_t i = 0; i < n; ++i) out[i] = requant_one<Out, Method>(biased(i), ch, out_stage);
     }
 }
 
