@@ -244,7 +244,8 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
                             (ma <= i32_max && mb <= i32_max && k <= static_cast<std::size_t>(i32_max / (ma * mb))),
                         "gemm: K is too large for int32 accumulation of these operands (use the int64 variant)");
     } else {
-        const std::int64_t per_group = static_cast<std::int64_t>(g_size) * detail::gemm_abs_max(a_lo, a_hi, 0) *
+        const std::int64_t per_group = static_cast<std::int64_t>(g_size) *
+                                       detail::gemm_abs_max(a_lo + traits::a_shift, a_hi + traits::a_shift, 0) *
                                        detail::gemm_abs_max(b.min() + traits::delta, b.max() + traits::delta, 0);
         if (per_group > 0) {
             chunk_groups = std::max<std::size_t>(
@@ -274,7 +275,9 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
     const std::size_t panels_per_chunk = (panels + n_chunks - 1) / n_chunks;
     n_chunks = (panels + panels_per_chunk - 1) / panels_per_chunk;
     const std::int64_t* colsum = b.column_sums();
-    const std::int64_t k_za_zb = detail::gemm_wrap_mul(detail::gemm_wrap_mul(static_cast<std::int64_t>(k), za), zb);
+    // Constant term K (za zb - a_shift delta): see gemm_pack.hpp for the shifts.
+    const std::int64_t k_za_zb = detail::gemm_wrap_mul(
+        static_cast<std::int64_t>(k), detail::gemm_wrap_mul(za, zb) - std::int64_t{traits::a_shift} * traits::delta);
 
     auto task = [&](std::size_t t) {
         const std::size_t i_begin = (t / n_chunks) * mc, i_end = std::min(m, i_begin + mc);
@@ -308,9 +311,9 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         const detail::gemm_kernel_set<TA, TB>* set = &kernels.exact;
         if (kernels.has_fast) {
             const std::int64_t u_max = traits::a_unsigned ? blk_hi : b.max() + traits::delta;
-            const std::int64_t s_max = traits::a_unsigned
-                                           ? detail::gemm_abs_max(b.min() + traits::delta, b.max() + traits::delta, 0)
-                                           : detail::gemm_abs_max(blk_lo, blk_hi, 0);
+            const std::int64_t s_max =
+                traits::a_unsigned ? detail::gemm_abs_max(b.min() + traits::delta, b.max() + traits::delta, 0)
+                                   : detail::gemm_abs_max(blk_lo + traits::a_shift, blk_hi + traits::a_shift, 0);
             if (2 * u_max * s_max <= 32767) set = &kernels.fast;
         }
         const std::size_t mr = static_cast<std::size_t>(set->mr);
@@ -318,12 +321,19 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         // A packed per tile when the task sweeps enough panels to amortise the copy: one sequential stream instead of
         // MR strided ones (which also alias in L1 when lda is a power of two).
         std::unique_ptr<TA[], detail::aligned_free> a_packed;
-        if (p_end - p_begin >= 4) {
+        if (p_end - p_begin >= 4 || traits::a_shift != 0) {  // u8 A is always packed: that is where A - 128 happens
             a_packed = detail::aligned_zeros<TA>((i_end - i_begin) * all_groups * g_size);
-            for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr)
-                detail::gemm_pack_a<TA, static_cast<int>(g_size)>(
-                    a + i0 * lda, lda, std::min(mr, i_end - i0), k,
-                    a_packed.get() + (i0 - i_begin) * all_groups * g_size);
+            for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                const std::size_t rows = std::min(mr, i_end - i0);
+                TA* dst = a_packed.get() + (i0 - i_begin) * all_groups * g_size;
+                std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+                if (rows == 8 && isa_enabled(isa::avx2))
+                    done = detail::gemm_pack_a8_avx2<TA, (traits::a_shift != 0)>(a + i0 * lda, lda, full_groups, dst);
+#endif
+                detail::gemm_pack_a<TA, static_cast<int>(g_size), traits::a_shift != 0>(a + i0 * lda, lda, rows, k, dst,
+                                                                                        done);
+            }
         }
         alignas(64) std::int32_t tile[detail::gemm_max_mr * nr];
         // Accumulators of the whole row block when K is blocked (K > kc_groups groups), 64-byte aligned.
@@ -336,7 +346,7 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         for (std::size_t p = p_begin; p < p_end; ++p) {
             const std::size_t j0 = p * nr, nc = std::min(nr, n - j0);
             for (std::size_t c = 0; c < nr; ++c) {
-                col_term[c] = c < nc ? detail::gemm_wrap_mul(za, colsum[j0 + c]) : 0;
+                col_term[c] = c < nc ? detail::gemm_wrap_mul(za + traits::a_shift, colsum[j0 + c]) : 0;
                 col_term32[c] = static_cast<std::uint32_t>(col_term[c]) - static_cast<std::uint32_t>(k_za_zb);
             }
             const packed* panel = b.panel(p);

@@ -7,9 +7,11 @@
 // K and N are zero-padded to whole groups and panels. A (the activations) is never packed: kernels broadcast 4 bytes
 // of an A row at a time, so A only needs unit stride along K.
 //
-// The +-128 shift: vpdpbusd multiplies unsigned by signed bytes. s8s8 stores B + 128 (an unsigned byte) and puts A in
-// the signed slot; u8u8 stores B - 128 (a signed byte). The kernel then computes sum_k A(B + delta), and the driver
-// subtracts delta * rowsum(A) together with the zero-point correction — no widening in the inner loop.
+// The +-128 shifts: vpdpbusd multiplies unsigned by signed bytes, and only its signed operand can be a broadcast from
+// memory. So every 8-bit pair puts B' = B + delta in the unsigned slot (s8s8, u8s8: B + 128; u8u8: B) and
+// A' = A + a_shift in the signed one (u8 A: A - 128, applied while A is packed). The kernel computes
+// sum_k A'B' = sum AB + delta rowsum(A) + a_shift colsum(B) + K a_shift delta, and the driver removes those terms
+// together with the zero-point correction — no widening in the inner loop.
 #pragma once
 
 #include <algorithm>
@@ -40,32 +42,32 @@ struct gemm_traits {
 };
 template <>
 struct gemm_traits<std::uint8_t, std::int8_t> {
-    using packed = std::int8_t;
-    static constexpr int group = 4, delta = 0;
-    static constexpr bool a_unsigned = true;  // A in the unsigned byte slot of vpdpbusd / pmaddubsw
+    using packed = std::uint8_t;  // B + 128
+    static constexpr int group = 4, delta = 128, a_shift = -128;
+    static constexpr bool a_unsigned = false;  // A - 128 in the signed slot (packed), so its broadcast folds
 };
 template <>
 struct gemm_traits<std::int8_t, std::int8_t> {
     using packed = std::uint8_t;  // B + 128
-    static constexpr int group = 4, delta = 128;
+    static constexpr int group = 4, delta = 128, a_shift = 0;
     static constexpr bool a_unsigned = false;
 };
 template <>
 struct gemm_traits<std::uint8_t, std::uint8_t> {
-    using packed = std::int8_t;  // B - 128
-    static constexpr int group = 4, delta = -128;
-    static constexpr bool a_unsigned = true;
+    using packed = std::uint8_t;  // B as is, in the unsigned slot
+    static constexpr int group = 4, delta = 0, a_shift = -128;
+    static constexpr bool a_unsigned = false;
 };
 template <>
 struct gemm_traits<std::int16_t, std::int16_t> {
     using packed = std::int16_t;
-    static constexpr int group = 2, delta = 0;
+    static constexpr int group = 2, delta = 0, a_shift = 0;
     static constexpr bool a_unsigned = false;
 };
 template <>
 struct gemm_traits<std::int16_t, std::int8_t> {  // "16x8": weights widened to int16 once, at packing
     using packed = std::int16_t;
-    static constexpr int group = 2, delta = 0;
+    static constexpr int group = 2, delta = 0, a_shift = 0;
     static constexpr bool a_unsigned = false;
 };
 

@@ -56,7 +56,9 @@ struct gemm_avx2_widen8 {
     static constexpr int mr = 2, acc_per_row = 4, b_regs = 4;
     QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) {
         const __m128i bytes = _mm_cvtsi32_si128(raw);
-        const __m128i wide = std::is_signed_v<TA> ? _mm_cvtepi8_epi16(bytes) : _mm_cvtepu8_epi16(bytes);
+        const __m128i wide = (std::is_signed_v<TA> || gemm_traits<TA, TB>::a_shift != 0)  // u8 A arrives as A - 128
+                                 ? _mm_cvtepi8_epi16(bytes)
+                                 : _mm_cvtepu8_epi16(bytes);
         return _mm256_broadcastq_epi64(wide);
     }
     QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) {
@@ -147,6 +149,43 @@ QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::siz
                 _mm256_storeu_si256(t, _mm256_sub_epi32(_mm256_loadu_si256(t), _mm256_add_epi32(rt, ct)));
             }
         }
+}
+
+/// gemm_pack_a for a full 8-row tile: 8 groups (32 bytes) of each row per step, an 8 x 8 transpose of 32-bit words
+/// (unpack 32 / unpack 64 / permute 128), optionally xor 0x80 (u8 A -> A - 128). Returns the groups done; the
+/// caller packs the rest (and the K tail) with the scalar gemm_pack_a.
+template <class TA, bool Flip>
+QNUM_TARGET_AVX2 std::size_t gemm_pack_a8_avx2(const TA* a, std::size_t lda, std::size_t full_groups, TA* out) {
+    const char* src = reinterpret_cast<const char*>(a);
+    char* dst = reinterpret_cast<char*>(out);
+    const std::size_t row_bytes = lda * sizeof(TA);
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    std::size_t g = 0;
+    for (; g + 8 <= full_groups; g += 8) {
+        __m256i r[8];
+        for (int i = 0; i < 8; ++i) {
+            r[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * row_bytes + g * 4));
+            if (Flip) r[i] = _mm256_xor_si256(r[i], flip);
+        }
+        __m256i t[8], u[8];
+        for (int i = 0; i < 4; ++i) {
+            t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+        }
+        for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and 4-7 (h = 1)
+            u[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h + 0], t[4 * h + 2]);
+            u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h + 0], t[4 * h + 2]);
+            u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+            u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+        }
+        for (int q = 0; q < 4; ++q) {  // group g + q from the low lanes, g + 4 + q from the high lanes
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (g + q) * 32),
+                                _mm256_permute2x128_si256(u[q], u[4 + q], 0x20));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (g + 4 + q) * 32),
+                                _mm256_permute2x128_si256(u[q], u[4 + q], 0x31));
+        }
+    }
+    return g;
 }
 
 /// Exact sum of one row of A: psadbw for bytes (signed bytes biased by 128 first), pmaddwd by 1 for int16.

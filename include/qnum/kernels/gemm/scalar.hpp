@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "qnum/gemm_pack.hpp"
 
@@ -47,6 +48,8 @@ void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::s
                         const std::uint32_t* col_term) {
     constexpr int g_size = gemm_traits<TA, TB>::group;
     constexpr std::size_t nr = gemm_nr;
+    // u8 A arrives shifted (A - 128 as a signed byte): kernels only ever see packed A for those types.
+    using a_slot = std::conditional_t<gemm_traits<TA, TB>::a_shift != 0, std::int8_t, TA>;
     std::uint32_t acc[MR][nr] = {};
     if (accumulate)
         for (int r = 0; r < MR; ++r)
@@ -55,7 +58,8 @@ void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::s
         for (std::size_t c = 0; c < nr; ++c) {
             std::uint32_t s = 0;
             for (int e = 0; e < g_size; ++e)
-                s += static_cast<std::uint32_t>(std::int32_t{av[e]} * std::int32_t{bg[c * g_size + e]});
+                s += static_cast<std::uint32_t>(std::int32_t{static_cast<a_slot>(av[e])} *
+                                                std::int32_t{bg[c * g_size + e]});
             acc[r][c] += s;
         }
     };
@@ -87,16 +91,26 @@ std::int64_t gemm_row_sum_scalar(const TA* row, std::size_t k) noexcept {
 
 /// Packs `rows` rows of A (row stride lda, K elements) as [group][row][group element], K zero-padded to whole
 /// groups: the kernel then reads A sequentially (a_group_stride = rows * group) instead of from `rows` streams.
-template <class TA, int Group>
-void gemm_pack_a(const TA* a, std::size_t lda, std::size_t rows, std::size_t k, TA* out) noexcept {
+/// With Flip, every byte is xor'ed with 0x80 (u8 A -> A - 128 as a signed byte); the K padding stays 0. Groups
+/// before first_group are assumed packed already (by the AVX2 8-row version).
+template <class TA, int Group, bool Flip = false>
+void gemm_pack_a(const TA* a, std::size_t lda, std::size_t rows, std::size_t k, TA* out,
+                 std::size_t first_group = 0) noexcept {
     const std::size_t full = k / Group, tail = k % Group;
-    for (std::size_t g = 0; g < full; ++g)
-        for (std::size_t r = 0; r < rows; ++r) std::memcpy(out + (g * rows + r) * Group, a + r * lda + g * Group, 4);
+    for (std::size_t g = first_group; g < full; ++g)
+        for (std::size_t r = 0; r < rows; ++r) {
+            std::uint32_t word;
+            std::memcpy(&word, a + r * lda + g * Group, 4);
+            if (Flip) word ^= 0x80808080u;
+            std::memcpy(out + (g * rows + r) * Group, &word, 4);
+        }
     if (tail)
         for (std::size_t r = 0; r < rows; ++r) {
             TA* dst = out + (full * rows + r) * Group;
-            for (std::size_t e = 0; e < std::size_t(Group); ++e)
-                dst[e] = e < tail ? a[r * lda + full * Group + e] : TA{0};
+            for (std::size_t e = 0; e < std::size_t(Group); ++e) {
+                const TA v = a[r * lda + full * Group + e];
+                dst[e] = e < tail ? (Flip ? static_cast<TA>(v ^ 0x80) : v) : TA{0};
+            }
         }
 }
 
