@@ -103,7 +103,7 @@ TEST_CASE("reference gemm: a hand-computed 2x2 with zero points") {
 
 TEST_CASE("gemm u8s8: all levels bit-exact vs reference") {
     sweep<std::uint8_t, std::int8_t>(0, 255, -128, 127, 20);
-    sweep<std::uint8_t, std::int8_t>(0, 255, -64, 64, 0);  // the AVX2 pmaddubsw path is provably safe here
+    sweep<std::uint8_t, std::int8_t>(64, 192, -128, 127, 0);  // |A - 128| <= 64: the AVX2 pmaddubsw path is safe
 }
 TEST_CASE("gemm s8s8: all levels bit-exact vs reference") {
     sweep<std::int8_t, std::int8_t>(-128, 127, -128, 127, 20);
@@ -143,11 +143,17 @@ TEST_CASE("gemm: worst-case values, including the pmaddubsw saturation hazard") 
         qnum::gemm(m, n, k, a.data(), k, 0, bu.data(), n, qnum::b_layout::k_by_n, 0,
                    qnum::output_stage::store<>{c.data(), n});
         for (auto v : c) REQUIRE(v == 255 * 255 * static_cast<std::int32_t>(k));
-        // Largest maddubs-safe magnitudes: 255 x -64 (2 * 255 * 64 = 32640 <= 32767).
+        // 255 x -64, and the largest maddubs-safe magnitudes for u8s8: A - 128 = 64 with B + 128 = 255
+        // (2 * 255 * 64 = 32640 <= 32767), i.e. A = 192 x B = 127.
         std::fill(b.begin(), b.end(), std::int8_t{-64});
         qnum::gemm(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0,
                    qnum::output_stage::store<>{c.data(), n});
         for (auto v : c) REQUIRE(v == -255 * 64 * static_cast<std::int32_t>(k));
+        std::fill(a.begin(), a.end(), std::uint8_t{192});
+        std::fill(b.begin(), b.end(), std::int8_t{127});
+        qnum::gemm(m, n, k, a.data(), k, 0, b.data(), n, qnum::b_layout::k_by_n, 0,
+                   qnum::output_stage::store<>{c.data(), n});
+        for (auto v : c) REQUIRE(v == 192 * 127 * static_cast<std::int32_t>(k));
     }
 }
 

@@ -266,12 +266,14 @@ void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point
         std::max<std::size_t>(quantum, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
     // With K blocking the block's int32 accumulators (mc x 128 B) are reloaded per K block: keep them small (64 rows).
     if (all_groups > kc_groups) mc = std::min<std::size_t>(mc, QNUM_GEMM_MC_BLOCKED);
+    const unsigned threads = options.parallel_for ? std::max(1u, options.threads) : options.threads;
+    const std::size_t want_tasks = 2 * static_cast<std::size_t>(std::max(1u, threads));
+    // Threads split M first (each row block packs its A once), down to one quantum of rows; then N.
+    if (threads > 1) mc = std::min(mc, ((m + want_tasks - 1) / want_tasks + quantum - 1) / quantum * quantum);
     mc = std::min(std::max(quantum, mc / quantum * quantum), (m + quantum - 1) / quantum * quantum);
     const std::size_t m_blocks = (m + mc - 1) / mc;
-    const unsigned threads = options.parallel_for ? std::max(1u, options.threads) : options.threads;
     std::size_t n_chunks = 1;
-    if (threads > 1 && m_blocks < 4 * static_cast<std::size_t>(threads))
-        n_chunks = std::min(panels, (4 * static_cast<std::size_t>(threads) + m_blocks - 1) / m_blocks);
+    if (threads > 1 && m_blocks < want_tasks) n_chunks = std::min(panels, (want_tasks + m_blocks - 1) / m_blocks);
     const std::size_t panels_per_chunk = (panels + n_chunks - 1) / n_chunks;
     n_chunks = (panels + panels_per_chunk - 1) / panels_per_chunk;
     const std::int64_t* colsum = b.column_sums();

@@ -3,8 +3,9 @@
 //
 // The maddubs hazard: pmaddubsw adds two u8 x s8 products into a *saturating* int16, so 255 * -128 * 2 = -65280
 // becomes -32768 and the GEMM is silently wrong. qnum's strategy: the driver measures the operands (A per row block
-// while computing its row sums, B once at packing) and uses pmaddubsw only when 2 * max(u) * max|s| <= 32767, e.g.
-// 7-bit weights (|B| <= 64) with any uint8 activations; otherwise it runs gemm_avx2_widen8, which sign/zero-extends
+// while computing its row sums, B once at packing) and uses pmaddubsw only when 2 * max(u) * max|s| <= 32767, where
+// u is the packed B' (B + 128 for s8s8/u8s8, B for u8u8) and s the A' in the signed slot (A, or A - 128 for uint8
+// A): e.g. s8s8 with |A| <= 64, or uint8 A within [64, 192]. Otherwise it runs gemm_avx2_widen8, which sign-extends
 // both operands to int16 and uses pmaddwd (exact; its only wrap case, -32768 * -32768 * 2, cannot occur with 8-bit
 // inputs). Both therefore equal the scalar reference bit for bit. The kernels cover a 32-column panel as two halves
 // of 16 columns, each a full sweep over K.
