@@ -60,7 +60,8 @@ namespace qnum {
 using parallel_for_fn = std::function<void(std::size_t tasks, const std::function<void(std::size_t)>& body)>;
 
 /// Threading of one gemm call: `parallel_for` if set (then `threads` says how many workers it has, to size the task
-/// split), else `threads` std::threads (1 = the calling thread only).
+/// split), else `threads` std::threads (1 = the calling thread only) started for this call — fine for large GEMMs;
+/// for small ones (~100 us) the thread start-up shows, so pass a persistent pool through parallel_for.
 struct gemm_options {
     unsigned threads = 1;
     parallel_for_fn parallel_for;
