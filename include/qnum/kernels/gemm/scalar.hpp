@@ -108,8 +108,12 @@ void gemm_pack_a(const TA* a, std::size_t lda, std::size_t rows, std::size_t k, 
         for (std::size_t r = 0; r < rows; ++r) {
             TA* dst = out + (full * rows + r) * Group;
             for (std::size_t e = 0; e < std::size_t(Group); ++e) {
+                if (e >= tail) {  // padding: never read past the row's K elements
+                    dst[e] = TA{0};
+                    continue;
+                }
                 const TA v = a[r * lda + full * Group + e];
-                dst[e] = e < tail ? (Flip ? static_cast<TA>(v ^ 0x80) : v) : TA{0};
+                dst[e] = Flip ? static_cast<TA>(v ^ 0x80) : v;
             }
         }
 }
