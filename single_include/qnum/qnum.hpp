@@ -1884,6 +1884,1311 @@ inline void multiply_by_quantized_multiplier(const std::int16_t* x, quantized_mu
 QNUM_INTRINSICS_END
 
 // ---- end qnum/fixed_point_math.hpp ----
+// ---- begin qnum/gemm.hpp ----
+// qnum — integer GEMM with zero points and fused output stages: C = stage((A - za)(B - zb)).
+//
+// Types (A x B): u8s8, s8s8, u8u8 (8-bit, vpdpbusd / pmaddubsw), s16s16 and s16s8 (vpdpwssd / pmaddwd), with an
+// int32 accumulator or the int64 variant for long K. B (weights) is pre-packed once into a packed_matrix_b
+// (gemm_pack.hpp); the overload taking raw B packs on the fly. A is read in place (unit stride along K, row stride
+// lda).
+//
+// Numeric contract: the stage receives exactly sum_k (A[i][k] - za)(B[k][j] - zb) (kernels/gemm/scalar.hpp is the
+// specification, every kernel equals it bit for bit). Zero points never widen the inner loop: the kernels compute
+// sum A * B' (B' = B shifted by -128/0/+128 so it fits the instruction's operand slot) and the driver subtracts
+// (zb + shift) * rowsum(A) + za * colsum(B) - K za zb per row/column. With int32 accumulation gemm throws
+// qnum::error when K * max|A - za| * max|B - zb| > 2^31 - 1 (8-bit A: its format range; 16-bit A: measured), so the
+// result is never a silent wrap; int64 accumulates int32 partial sums over K chunks that provably cannot overflow.
+//
+// Blocking: tasks are (row block of mc rows: ~256 KiB of A resident in L2, 64 rows when K is blocked) x (range of
+// 32-column panels). Inside a task each packed B panel (K x 32) is reused by every MR-row tile of the block; A is
+// packed per tile ([group][row][4 bytes], one sequential stream) when the task sweeps >= 4 panels; K > 512 groups is
+// cut into blocks so a slice of the panel is reused from L1/L2 by the block's tiles. The microkernel (MR x 32,
+// MR = 8 on VNNI) subtracts the zero-point correction in its epilogue and writes a 64-byte-aligned stack tile on
+// which the stages run row by row — or, for the raw int32 store stage, straight into C. M < MR (GEMV, small M) uses
+// a kernel instantiated for exactly M rows; threads split N when there are few row blocks (M = 1 included).
+// Threads: gemm_options::parallel_for (the engine's pool) or, by default, `threads` std::threads.
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin qnum/gemm_pack.hpp ----
+// qnum — the GEMM operand types, and the pre-packed constant operand B (weights) owned by a small RAII object.
+//
+// Packed layout (shared by every kernel level, so one packed object serves scalar, AVX2 and AVX-512 VNNI):
+// B (K x N) is cut into panels of 32 columns; inside a panel, K is cut into groups of G = 4 / sizeof(element)
+// consecutive k (4 for 8-bit, 2 for 16-bit) and stored [group][column][k in group], i.e. 128 bytes per group.
+// That is exactly the operand of one vpdpbusd / vpdpwssd (16 columns per zmm) or pmaddubsw / pmaddwd (8 per ymm).
+// K and N are zero-padded to whole groups and panels. A (the activations) is never packed: kernels broadcast 4 bytes
+// of an A row at a time, so A only needs unit stride along K.
+//
+// The +-128 shifts: vpdpbusd multiplies unsigned by signed bytes, and only its signed operand can be a broadcast from
+// memory. So every 8-bit pair puts B' = B + delta in the unsigned slot (s8s8, u8s8: B + 128; u8u8: B) and
+// A' = A + a_shift in the signed one (u8 A: A - 128, applied while A is packed). The kernel computes
+// sum_k A'B' = sum AB + delta rowsum(A) + a_shift colsum(B) + K a_shift delta, and the driver removes those terms
+// together with the zero-point correction — no widening in the inner loop.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+
+namespace qnum {
+
+/// How the constant operand B (K x N) is stored: row-major K x N (`ldb` >= N between rows of K), or as N rows of
+/// K (`ldb` >= K) — the [out_features][in_features] layout of a linear layer's weights.
+enum class b_layout : std::uint8_t { k_by_n, n_by_k };
+
+namespace detail {
+
+/// Per type pair: packed element type, k-group size, the shift applied to B and which dot-product slot A takes.
+template <class TA, class TB>
+struct gemm_traits {
+    static_assert(sizeof(TA) == 0,
+                  "qnum: gemm supports u8s8, s8s8, u8u8 (uint8_t/int8_t) and s16s16, s16s8 (int16_t x int16_t/int8_t)");
+};
+template <>
+struct gemm_traits<std::uint8_t, std::int8_t> {
+    using packed = std::uint8_t;  // B + 128
+    static constexpr int group = 4, delta = 128, a_shift = -128;
+    static constexpr bool a_unsigned = false;  // A - 128 in the signed slot (packed), so its broadcast folds
+};
+template <>
+struct gemm_traits<std::int8_t, std::int8_t> {
+    using packed = std::uint8_t;  // B + 128
+    static constexpr int group = 4, delta = 128, a_shift = 0;
+    static constexpr bool a_unsigned = false;
+};
+template <>
+struct gemm_traits<std::uint8_t, std::uint8_t> {
+    using packed = std::uint8_t;  // B as is, in the unsigned slot
+    static constexpr int group = 4, delta = 0, a_shift = -128;
+    static constexpr bool a_unsigned = false;
+};
+template <>
+struct gemm_traits<std::int16_t, std::int16_t> {
+    using packed = std::int16_t;
+    static constexpr int group = 2, delta = 0, a_shift = 0;
+    static constexpr bool a_unsigned = false;
+};
+template <>
+struct gemm_traits<std::int16_t, std::int8_t> {  // "16x8": weights widened to int16 once, at packing
+    using packed = std::int16_t;
+    static constexpr int group = 2, delta = 0, a_shift = 0;
+    static constexpr bool a_unsigned = false;
+};
+
+inline constexpr std::size_t gemm_nr = 32;  // columns per packed panel
+
+struct aligned_free {
+    void operator()(void* p) const noexcept { std::free(p); }
+};
+
+/// 64-byte aligned, zero-initialised array of n T.
+template <class T>
+std::unique_ptr<T[], aligned_free> aligned_zeros(std::size_t n) {
+    const std::size_t bytes = std::max<std::size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
+    void* p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+    std::fill_n(static_cast<unsigned char*>(p), bytes, static_cast<unsigned char>(0));
+    return std::unique_ptr<T[], aligned_free>(static_cast<T*>(p));
+}
+
+}  // namespace detail
+
+/// The constant operand B (K x N, elements TB) of gemm<TA, TB> packed once into the kernels' layout, with its column
+/// sums and value range (for the zero-point correction and the overflow checks). Move-only; owns its buffer.
+/// Throws qnum::error for a null `b` with K*N > 0 or `ldb` shorter than a row of the chosen layout.
+template <class TA, class TB>
+class packed_matrix_b {
+    using traits = detail::gemm_traits<TA, TB>;
+
+public:
+    using packed_type = typename traits::packed;
+    static constexpr std::size_t nr = detail::gemm_nr;
+    static constexpr std::size_t group = traits::group;
+
+    packed_matrix_b(const TB* b, std::size_t k, std::size_t n, std::size_t ldb, b_layout layout = b_layout::k_by_n,
+                    std::int32_t zero_point = 0)
+        : k_(k), n_(n), zero_point_(zero_point) {
+        detail::require(b != nullptr || k == 0 || n == 0, "gemm: B is null but K x N is not empty");
+        detail::require(layout == b_layout::k_by_n ? (ldb >= n || k <= 1) : (ldb >= k || n <= 1),
+                        "gemm: ldb is smaller than a row of B");
+        detail::require(k <= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / 2),
+                        "gemm: K is too large");
+        const std::size_t panels = (n + nr - 1) / nr;
+        groups_ = (k + group - 1) / group;
+        panel_stride_ = groups_ * nr * group;
+        data_ = detail::aligned_zeros<packed_type>(std::max<std::size_t>(1, panels * panel_stride_));
+        colsum_.assign(n, 0);
+        std::int32_t lo = 0, hi = 0;
+        if (k > 0 && n > 0) lo = hi = b[0];
+        packed_type* out = data_.get();
+        // Two passes over B in its memory order: statistics (vectorisable), then the scatter into panels.
+        if (layout == b_layout::k_by_n) {
+            for (std::size_t kk = 0; kk < k; ++kk) {
+                const TB* row = b + kk * ldb;
+                TB row_lo = row[0], row_hi = row[0];
+                for (std::size_t j = 0; j < n; ++j) {
+                    colsum_[j] += row[j];
+                    row_lo = std::min(row_lo, row[j]);
+                    row_hi = std::max(row_hi, row[j]);
+                }
+                lo = std::min<std::int32_t>(lo, row_lo);
+                hi = std::max<std::int32_t>(hi, row_hi);
+            }
+            for (std::size_t g = 0; g < groups_; ++g) {
+                const std::size_t rows = std::min<std::size_t>(group, k - g * group);
+                for (std::size_t j = 0; j < n; ++j) {
+                    packed_type* dst = out + (j / nr) * panel_stride_ + g * nr * group + (j % nr) * group;
+                    for (std::size_t e = 0; e < rows; ++e)
+                        dst[e] = static_cast<packed_type>(b[(g * group + e) * ldb + j] + traits::delta);
+                }
+            }
+        } else {
+            for (std::size_t j = 0; j < n; ++j) {
+                const TB* row = b + j * ldb;
+                std::int64_t sum = 0;
+                TB row_lo = row[0], row_hi = row[0];
+                for (std::size_t kk = 0; kk < k; ++kk) {
+                    sum += row[kk];
+                    row_lo = std::min(row_lo, row[kk]);
+                    row_hi = std::max(row_hi, row[kk]);
+                }
+                colsum_[j] = sum;
+                lo = std::min<std::int32_t>(lo, row_lo);
+                hi = std::max<std::int32_t>(hi, row_hi);
+                packed_type* dst = out + (j / nr) * panel_stride_ + (j % nr) * group;
+                for (std::size_t kk = 0; kk < k; ++kk)
+                    dst[(kk / group) * nr * group + kk % group] = static_cast<packed_type>(row[kk] + traits::delta);
+            }
+        }
+        min_ = lo;
+        max_ = hi;
+    }
+
+    std::size_t k() const noexcept { return k_; }
+    std::size_t n() const noexcept { return n_; }
+    std::int32_t zero_point() const noexcept { return zero_point_; }
+    /// Smallest and largest element of B (0 when empty); used for the overflow checks and kernel selection.
+    std::int32_t min() const noexcept { return min_; }
+    std::int32_t max() const noexcept { return max_; }
+    /// Sum over k of column j of B (unshifted, without the zero point).
+    std::int64_t column_sum(std::size_t j) const noexcept { return colsum_[j]; }
+    const std::int64_t* column_sums() const noexcept { return colsum_.data(); }
+    /// Number of k groups (K rounded up to the group size, divided by it) and elements between panels.
+    std::size_t groups() const noexcept { return groups_; }
+    /// Start of the packed panel holding columns [32 p, 32 p + 32).
+    const packed_type* panel(std::size_t p) const noexcept { return data_.get() + p * panel_stride_; }
+    std::size_t panels() const noexcept { return (n_ + nr - 1) / nr; }
+
+private:
+    std::size_t k_, n_, groups_ = 0, panel_stride_ = 0;
+    std::int32_t zero_point_, min_ = 0, max_ = 0;
+    std::unique_ptr<packed_type[], detail::aligned_free> data_;
+    std::vector<std::int64_t> colsum_;
+};
+
+}  // namespace qnum
+
+// ---- end qnum/gemm_pack.hpp ----
+// ---- begin qnum/kernels/gemm/scalar.hpp ----
+// qnum — GEMM scalar reference (the specification) and the portable microkernel on the packed layout.
+//
+// Specification: C[i][j] = sum_k (A[i][k] - za) * (B[k][j] - zb), computed exactly. With an int32 accumulator the
+// result is that exact value, which gemm() guarantees fits by rejecting K * max|A - za| * max|B - zb| > 2^31 - 1;
+// with int64 it always fits. Every SIMD kernel must produce the same integers bit for bit.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+
+namespace qnum {
+
+/// Reference GEMM on unpacked operands: C (M x N, row stride ldc, element Acc = int32_t or int64_t) =
+/// (A - za)(B - zb) exactly, A row-major M x K (row stride lda), B K x N or N x K per `layout` (row stride ldb).
+/// Slow and obviously correct: the specification the packed SIMD kernels are tested against. Results that do not fit
+/// Acc wrap modulo 2^bits (gemm() rejects such inputs instead).
+template <class Acc, class TA, class TB>
+void reference_gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, std::size_t lda,
+                    std::int32_t a_zero_point, const TB* b, std::size_t ldb, b_layout layout, std::int32_t b_zero_point,
+                    Acc* c, std::size_t ldc) {
+    static_assert(std::is_same_v<Acc, std::int32_t> || std::is_same_v<Acc, std::int64_t>, "qnum: Acc is int32/int64");
+    for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            std::int64_t sum = 0;
+            for (std::size_t kk = 0; kk < k; ++kk) {
+                const std::int64_t bv = layout == b_layout::k_by_n ? b[kk * ldb + j] : b[j * ldb + kk];
+                sum += (std::int64_t{a[i * lda + kk]} - a_zero_point) * (bv - b_zero_point);
+            }
+            c[i * ldc + j] = static_cast<Acc>(static_cast<std::uint64_t>(sum));
+        }
+}
+
+namespace detail {
+
+/// Portable microkernel: tile[r][c] (r < MR, c < 32, row stride ldt) = sum over `groups` k-groups of A row r (group g
+/// at a + r * lda + g * a_group_stride elements, so A may be in place or packed) times the packed panel `b`, plus, when
+/// a_tail is non-null, one last group whose A bytes are a_tail[r] (zero-padded), minus row_term[r] + col_term[c] when
+/// those are non-null (the zero-point correction); with `accumulate`, added to the tile's previous contents (K
+/// blocking). Sums wrap modulo 2^32 exactly like vpdpbusd / vpdpwssd / pmaddwd.
+template <int MR, class TA, class TB>
+void gemm_kernel_scalar(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
+                        const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail, std::int32_t* tile,
+                        std::size_t ldt, bool accumulate, const std::uint32_t* row_term,
+                        const std::uint32_t* col_term) {
+    constexpr int g_size = gemm_traits<TA, TB>::group;
+    constexpr std::size_t nr = gemm_nr;
+    // u8 A arrives shifted (A - 128 as a signed byte): kernels only ever see packed A for those types.
+    using a_slot = std::conditional_t<gemm_traits<TA, TB>::a_shift != 0, std::int8_t, TA>;
+    std::uint32_t acc[MR][nr] = {};
+    if (accumulate)
+        for (int r = 0; r < MR; ++r)
+            for (std::size_t c = 0; c < nr; ++c) acc[r][c] = static_cast<std::uint32_t>(tile[r * ldt + c]);
+    auto step = [&](int r, const TA* av, const typename gemm_traits<TA, TB>::packed* bg) {
+        for (std::size_t c = 0; c < nr; ++c) {
+            std::uint32_t s = 0;
+            for (int e = 0; e < g_size; ++e)
+                s += static_cast<std::uint32_t>(std::int32_t{static_cast<a_slot>(av[e])} *
+                                                std::int32_t{bg[c * g_size + e]});
+            acc[r][c] += s;
+        }
+    };
+    for (std::size_t g = 0; g < groups; ++g)
+        for (int r = 0; r < MR; ++r) step(r, a + r * lda + g * a_group_stride, b + g * nr * g_size);
+    if (a_tail)
+        for (int r = 0; r < MR; ++r) {
+            TA av[g_size];
+            std::memcpy(av, a_tail + r, sizeof(av));
+            step(r, av, b + groups * nr * g_size);
+        }
+    for (int r = 0; r < MR; ++r)
+        for (std::size_t c = 0; c < nr; ++c)
+            tile[r * ldt + c] = static_cast<std::int32_t>(row_term ? acc[r][c] - row_term[r] - col_term[c] : acc[r][c]);
+}
+
+/// Exact sum of one row of A (int32 partial sums over chunks that cannot overflow, then int64).
+template <class TA>
+std::int64_t gemm_row_sum_scalar(const TA* row, std::size_t k) noexcept {
+    std::int64_t s = 0;
+    for (std::size_t k0 = 0; k0 < k; k0 += 4096) {
+        const std::size_t k1 = k0 + 4096 < k ? k0 + 4096 : k;
+        std::int32_t part = 0;
+        for (std::size_t i = k0; i < k1; ++i) part += row[i];
+        s += part;
+    }
+    return s;
+}
+
+/// Packs `rows` rows of A (row stride lda, K elements) as [group][row][group element], K zero-padded to whole
+/// groups: the kernel then reads A sequentially (a_group_stride = rows * group) instead of from `rows` streams.
+/// With Flip, every byte is xor'ed with 0x80 (u8 A -> A - 128 as a signed byte); the K padding stays 0. Groups
+/// before first_group are assumed packed already (by the AVX2 8-row version).
+template <class TA, int Group, bool Flip = false>
+void gemm_pack_a(const TA* a, std::size_t lda, std::size_t rows, std::size_t k, TA* out,
+                 std::size_t first_group = 0) noexcept {
+    const std::size_t full = k / Group, tail = k % Group;
+    for (std::size_t g = first_group; g < full; ++g)
+        for (std::size_t r = 0; r < rows; ++r) {
+            std::uint32_t word;
+            std::memcpy(&word, a + r * lda + g * Group, 4);
+            if (Flip) word ^= 0x80808080u;
+            std::memcpy(out + (g * rows + r) * Group, &word, 4);
+        }
+    if (tail)
+        for (std::size_t r = 0; r < rows; ++r) {
+            TA* dst = out + (full * rows + r) * Group;
+            for (std::size_t e = 0; e < std::size_t(Group); ++e) {
+                if (e >= tail) {  // padding: never read past the row's K elements
+                    dst[e] = TA{0};
+                    continue;
+                }
+                const TA v = a[r * lda + full * Group + e];
+                dst[e] = Flip ? static_cast<TA>(v ^ 0x80) : v;
+            }
+        }
+}
+
+}  // namespace detail
+}  // namespace qnum
+
+// ---- end qnum/kernels/gemm/scalar.hpp ----
+// ---- begin qnum/output_stage.hpp ----
+// qnum — fused GEMM output stages: what happens to each finished row of accumulators while it is still in L1.
+//
+// gemm() hands every stage a row segment of the exact, zero-point-corrected accumulators:
+//   stage(Acc* acc, std::size_t row, std::size_t col0, std::size_t n)   — columns [col0, col0 + n) of output row `row`
+// (col0 is also the output channel of acc[0]), and calls stage.check(m, n) once before any work, where checks throw
+// qnum::error. A stage may also offer prefetch(row, col0, n): gemm calls it for every row of a tile before computing
+// the tile, so the output lines are being fetched while the kernel runs (otherwise the stores stall on misses). Stages
+// that transform (bias, clamp) modify acc in place; terminal stages (store, requantize, dequantize) write the output.
+// chain(s1, s2, ...) runs several in order. Any type with that shape is a stage.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+
+namespace qnum::output_stage {
+
+/// Prefetches n output elements at p for writing (a hint; compiles to nothing where unsupported).
+template <class T>
+inline void prefetch_for_write(const T* p, std::size_t n) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    const char* bytes = reinterpret_cast<const char*>(p);
+    for (std::size_t off = 0; off < n * sizeof(T); off += 64) __builtin_prefetch(bytes + off, 1, 3);
+    __builtin_prefetch(bytes + n * sizeof(T) - 1, 1, 3);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+/// Stores the raw accumulators (int32_t or int64_t) to C (row stride ldc >= N).
+template <class Acc = std::int32_t>
+struct store {
+    Acc* c;
+    std::size_t ldc;
+    void check(std::size_t m, std::size_t n) const {
+        detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
+        detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
+    }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        prefetch_for_write(c + row * ldc + col0, n);
+    }
+    void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
+        if (n == 32)  // the usual full tile row: a fixed-size copy the compiler inlines
+            std::memcpy(c + row * ldc + col0, acc, 32 * sizeof(Acc));
+        else
+            std::memcpy(c + row * ldc + col0, acc, n * sizeof(Acc));
+    }
+};
+
+/// Adds a per-output-channel bias (bias[j], one per column, already in accumulator units), wrapping like int32.
+struct bias {
+    const std::int32_t* values;
+    void check(std::size_t, std::size_t n) const { detail::require(values != nullptr || n == 0, "gemm: bias is null"); }
+    template <class Acc>
+    void operator()(Acc* acc, std::size_t, std::size_t col0, std::size_t n) const {
+        for (std::size_t j = 0; j < n; ++j)
+            acc[j] = static_cast<Acc>(static_cast<std::make_unsigned_t<Acc>>(acc[j]) +
+                                      static_cast<std::make_unsigned_t<Acc>>(values[col0 + j]));
+    }
+};
+
+/// Clamps the accumulators to [lo, hi] (e.g. a fused ReLU on int32 before storing or dequantizing).
+struct clamp {
+    std::int64_t lo, hi;
+    void check(std::size_t, std::size_t) const { detail::require(lo <= hi, "gemm: clamp needs lo <= hi"); }
+    template <class Acc>
+    void operator()(Acc* acc, std::size_t, std::size_t, std::size_t n) const {
+        for (std::size_t j = 0; j < n; ++j)
+            acc[j] = static_cast<Acc>(std::min<std::int64_t>(hi, std::max<std::int64_t>(lo, acc[j])));
+    }
+};
+
+/// A requantizer that reports channels() (qnum::requantizer does) must be per tensor or have one per column.
+template <class R>
+auto check_channels(const R& r, std::size_t n) -> decltype(void(r.channels())) {
+    detail::require(r.channels() == 1 || r.channels() >= n, "gemm: the requantizer has fewer channels than N");
+}
+inline void check_channels(...) {}
+
+/// Requantizes int32 accumulators with any requantizer offering apply(const int32_t*, Out*, n, channel0) — e.g.
+/// qnum::requantizer<Out, Method> per tensor or per channel (channel = column) — and writes Out (int8/uint8/int16).
+/// The requantizer is referenced, not copied: it must outlive the gemm call.
+template <class Out, class Requantizer>
+struct requantize {
+    const Requantizer* requantizer;
+    Out* c;
+    std::size_t ldc;
+    void check(std::size_t m, std::size_t n) const {
+        detail::require(requantizer != nullptr, "gemm: requantizer is null");
+        check_channels(*requantizer, n);
+        detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
+        detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
+    }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        prefetch_for_write(c + row * ldc + col0, n);
+    }
+    template <class Acc>
+    void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
+        static_assert(std::is_same_v<Acc, std::int32_t>, "qnum: requantize takes int32 accumulators");
+        requantizer->apply(acc, c + row * ldc + col0, n, col0);
+    }
+};
+
+/// requantize stage writing Out to C (row stride ldc) through `r`.
+template <class Out, class Requantizer>
+requantize<Out, Requantizer> requantize_to(const Requantizer& r, Out* c, std::size_t ldc) {
+    return {&r, c, ldc};
+}
+
+/// Dequantizes to float: C[i][j] = float(acc) * scales[j] per channel (n_scales == N) or scales[0] per tensor
+/// (n_scales == 1); the scale is usually scale_A * scale_B[j]. One float multiply, round to nearest.
+struct dequantize {
+    float* c;
+    std::size_t ldc;
+    const float* scales;
+    std::size_t n_scales = 1;
+    void check(std::size_t m, std::size_t n) const {
+        detail::require(c != nullptr || m == 0 || n == 0, "gemm: C is null but M x N is not empty");
+        detail::require(ldc >= n || m <= 1, "gemm: ldc is smaller than N");
+        detail::require(scales != nullptr && (n_scales == 1 || n_scales == n), "gemm: dequantize needs 1 or N scales");
+    }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        prefetch_for_write(c + row * ldc + col0, n);
+    }
+    template <class Acc>
+    void operator()(const Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
+        float* out = c + row * ldc + col0;
+        if (n_scales == 1)
+            for (std::size_t j = 0; j < n; ++j) out[j] = static_cast<float>(acc[j]) * scales[0];
+        else
+            for (std::size_t j = 0; j < n; ++j) out[j] = static_cast<float>(acc[j]) * scales[col0 + j];
+    }
+};
+
+/// Calls s.prefetch(row, col0, n) when the stage has one.
+template <class S>
+auto try_prefetch(const S& s, std::size_t row, std::size_t col0, std::size_t n) -> decltype(s.prefetch(row, col0, n)) {
+    s.prefetch(row, col0, n);
+}
+inline void try_prefetch(...) {}
+
+/// Several stages applied in order (transforming ones first, a terminal one last).
+template <class... Stages>
+struct chain {
+    std::tuple<Stages...> stages;
+    explicit chain(Stages... s) : stages(std::move(s)...) {}
+    void check(std::size_t m, std::size_t n) const {
+        std::apply([&](const auto&... s) { (s.check(m, n), ...); }, stages);
+    }
+    void prefetch(std::size_t row, std::size_t col0, std::size_t n) const {
+        std::apply([&](const auto&... s) { (try_prefetch(s, row, col0, n), ...); }, stages);
+    }
+    template <class Acc>
+    void operator()(Acc* acc, std::size_t row, std::size_t col0, std::size_t n) const {
+        std::apply([&](const auto&... s) { (s(acc, row, col0, n), ...); }, stages);
+    }
+};
+
+}  // namespace qnum::output_stage
+
+// ---- end qnum/output_stage.hpp ----
+#if QNUM_HAS_X86_KERNELS
+// ---- begin qnum/kernels/gemm/avx2.hpp ----
+// qnum — GEMM microkernels for AVX2: pmaddubsw + pmaddwd for 8-bit when it provably cannot saturate, an exact
+// widening pmaddwd kernel for 8-bit otherwise, and pmaddwd for 16-bit.
+//
+// The maddubs hazard: pmaddubsw adds two u8 x s8 products into a *saturating* int16, so 255 * -128 * 2 = -65280
+// becomes -32768 and the GEMM is silently wrong. qnum's strategy: the driver measures the operands (A per row block
+// while computing its row sums, B once at packing) and uses pmaddubsw only when 2 * max(u) * max|s| <= 32767, where
+// u is the packed B' (B + 128 for s8s8/u8s8, B for u8u8) and s the A' in the signed slot (A, or A - 128 for uint8
+// A): e.g. s8s8 with |A| <= 64, or uint8 A within [64, 192]. Otherwise it runs gemm_avx2_widen8, which sign-extends
+// both operands to int16 and uses pmaddwd (exact; its only wrap case, -32768 * -32768 * 2, cannot occur with 8-bit
+// inputs). Both therefore equal the scalar reference bit for bit. The kernels cover a 32-column panel as two halves
+// of 16 columns, each a full sweep over K.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+namespace qnum::detail {
+
+QNUM_INTRINSICS_BEGIN
+
+/// pmaddubsw + pmaddwd(1): exact only when no int16 pair sum saturates (the driver checks the operand ranges).
+template <class TA, class TB>
+struct gemm_avx2_maddubs {
+    static constexpr int mr = 4, acc_per_row = 2, b_regs = 2;
+    QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) { return _mm256_set1_epi32(raw); }
+    QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) {
+        b[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
+        b[1] = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32));
+    }
+    QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (int v = 0; v < 2; ++v) {
+            const __m256i pairs =
+                gemm_traits<TA, TB>::a_unsigned ? _mm256_maddubs_epi16(a, b[v]) : _mm256_maddubs_epi16(b[v], a);
+            acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pairs, ones));
+        }
+    }
+    QNUM_TARGET_AVX2 static void finish(const __m256i* acc, std::int32_t* out) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), acc[0]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), acc[1]);
+    }
+};
+
+/// 8-bit operands widened to int16, then pmaddwd: exact for every input. Accumulates pairs (k0k1, k2k3) per column
+/// and adds them at the end.
+template <class TA, class TB>
+struct gemm_avx2_widen8 {
+    static constexpr int mr = 2, acc_per_row = 4, b_regs = 4;
+    QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) {
+        const __m128i bytes = _mm_cvtsi32_si128(raw);
+        const __m128i wide = (std::is_signed_v<TA> || gemm_traits<TA, TB>::a_shift != 0)  // u8 A arrives as A - 128
+                                 ? _mm_cvtepi8_epi16(bytes)
+                                 : _mm_cvtepu8_epi16(bytes);
+        return _mm256_broadcastq_epi64(wide);
+    }
+    QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) {
+        for (int q = 0; q < 4; ++q) {
+            const __m128i bytes = _mm_load_si128(reinterpret_cast<const __m128i*>(p + 16 * q));
+            b[q] = std::is_signed_v<typename gemm_traits<TA, TB>::packed> ? _mm256_cvtepi8_epi16(bytes)
+                                                                          : _mm256_cvtepu8_epi16(bytes);
+        }
+    }
+    QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
+        for (int q = 0; q < 4; ++q) acc[q] = _mm256_add_epi32(acc[q], _mm256_madd_epi16(a, b[q]));
+    }
+    QNUM_TARGET_AVX2 static void finish(const __m256i* acc, std::int32_t* out) {
+        for (int h = 0; h < 2; ++h) {  // [c0 c1 c4 c5 | c2 c3 c6 c7] -> columns in order
+            const __m256i sums = _mm256_hadd_epi32(acc[2 * h], acc[2 * h + 1]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * h), _mm256_permute4x64_epi64(sums, 0xD8));
+        }
+    }
+};
+
+/// 16-bit: pmaddwd on (k0, k1) pairs. Its single wrap case (-32768 * -32768 * 2) wraps modulo 2^32 like the reference.
+template <class TA, class TB>
+struct gemm_avx2_madd16 {
+    static constexpr int mr = 4, acc_per_row = 2, b_regs = 2;
+    QNUM_TARGET_AVX2 static __m256i prep_a(std::int32_t raw) { return _mm256_set1_epi32(raw); }
+    QNUM_TARGET_AVX2 static void load_b(const char* p, __m256i* b) { gemm_avx2_maddubs<TA, TB>::load_b(p, b); }
+    QNUM_TARGET_AVX2 static void mac(__m256i* acc, __m256i a, const __m256i* b) {
+        for (int v = 0; v < 2; ++v) acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(a, b[v]));
+    }
+    QNUM_TARGET_AVX2 static void finish(const __m256i* acc, std::int32_t* out) {
+        gemm_avx2_maddubs<TA, TB>::finish(acc, out);
+    }
+};
+
+/// The AVX2 microkernel for a policy above; same contract as gemm_kernel_scalar (MR <= Policy::mr rows).
+template <int MR, class TA, class TB, class Policy>
+QNUM_TARGET_AVX2 void gemm_kernel_avx2(std::size_t groups, const TA* a, std::size_t lda, std::size_t a_group_stride,
+                                       const typename gemm_traits<TA, TB>::packed* b, const std::int32_t* a_tail,
+                                       std::int32_t* tile, std::size_t ldt, bool accumulate,
+                                       const std::uint32_t* row_term, const std::uint32_t* col_term) {
+    constexpr int n_acc = Policy::acc_per_row;
+    const std::size_t row_bytes = lda * sizeof(TA), group_bytes = a_group_stride * sizeof(TA);
+    for (int half = 0; half < 2; ++half) {
+        __m256i acc[MR][n_acc];
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r)
+            for (int v = 0; v < n_acc; ++v) acc[r][v] = _mm256_setzero_si256();
+        const char* ap = reinterpret_cast<const char*>(a);
+        const char* bp = reinterpret_cast<const char*>(b) + 64 * half;
+        __m256i bv[Policy::b_regs];
+        for (std::size_t g = 0; g < groups; ++g, ap += group_bytes, bp += 128) {
+            Policy::load_b(bp, bv);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; ++r) {
+                std::int32_t raw;
+                std::memcpy(&raw, ap + r * row_bytes, 4);
+                Policy::mac(acc[r], Policy::prep_a(raw), bv);
+            }
+        }
+        if (a_tail) {
+            Policy::load_b(bp, bv);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; ++r) Policy::mac(acc[r], Policy::prep_a(a_tail[r]), bv);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            std::int32_t* out = tile + r * ldt + 16 * half;
+            if (accumulate) {  // policies keep partial sums in their own lane order: finish first, then add
+                alignas(32) std::int32_t part[16];
+                Policy::finish(acc[r], part);
+                for (int q = 0; q < 2; ++q) {
+                    __m256i* t = reinterpret_cast<__m256i*>(out + 8 * q);
+                    _mm256_storeu_si256(
+                        t, _mm256_add_epi32(_mm256_loadu_si256(t),
+                                            _mm256_load_si256(reinterpret_cast<const __m256i*>(part + 8 * q))));
+                }
+            } else {
+                Policy::finish(acc[r], out);
+            }
+        }
+    }
+    if (row_term)
+        for (int r = 0; r < MR; ++r) {
+            const __m256i rt = _mm256_set1_epi32(static_cast<std::int32_t>(row_term[r]));
+            for (int q = 0; q < 4; ++q) {
+                __m256i* t = reinterpret_cast<__m256i*>(tile + r * ldt + 8 * q);
+                const __m256i ct = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_term + 8 * q));
+                _mm256_storeu_si256(t, _mm256_sub_epi32(_mm256_loadu_si256(t), _mm256_add_epi32(rt, ct)));
+            }
+        }
+}
+
+/// gemm_pack_a for a full 8-row tile: 8 groups (32 bytes) of each row per step, an 8 x 8 transpose of 32-bit words
+/// (unpack 32 / unpack 64 / permute 128), optionally xor 0x80 (u8 A -> A - 128). Returns the groups done; the
+/// caller packs the rest (and the K tail) with the scalar gemm_pack_a.
+template <class TA, bool Flip>
+QNUM_TARGET_AVX2 std::size_t gemm_pack_a8_avx2(const TA* a, std::size_t lda, std::size_t full_groups, TA* out) {
+    const char* src = reinterpret_cast<const char*>(a);
+    char* dst = reinterpret_cast<char*>(out);
+    const std::size_t row_bytes = lda * sizeof(TA);
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    std::size_t g = 0;
+    for (; g + 8 <= full_groups; g += 8) {
+        __m256i r[8];
+        for (int i = 0; i < 8; ++i) {
+            r[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i * row_bytes + g * 4));
+            if (Flip) r[i] = _mm256_xor_si256(r[i], flip);
+        }
+        __m256i t[8], u[8];
+        for (int i = 0; i < 4; ++i) {
+            t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+        }
+        for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and 4-7 (h = 1)
+            u[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h + 0], t[4 * h + 2]);
+            u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h + 0], t[4 * h + 2]);
+            u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+            u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+        }
+        for (int q = 0; q < 4; ++q) {  // group g + q from the low lanes, g + 4 + q from the high lanes
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (g + q) * 32),
+                                _mm256_permute2x128_si256(u[q], u[4 + q], 0x20));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + (g + 4 + q) * 32),
+                                _mm256_permute2x128_si256(u[q], u[4 + q], 0x31));
+        }
+    }
+    return g;
+}
+
+/// Exact sum of one row of A: psadbw for bytes (signed bytes biased by 128 first), pmaddwd by 1 for int16.
+template <class TA>
+QNUM_TARGET_AVX2 std::int64_t gemm_row_sum_avx2(const TA* row, std::size_t k) {
+    std::size_t i = 0;
+    std::int64_t total = 0;
+    if constexpr (sizeof(TA) == 1) {
+        const __m256i zero = _mm256_setzero_si256(), bias = _mm256_set1_epi8(static_cast<char>(0x80));
+        __m256i acc = _mm256_setzero_si256();  // 4 x uint64
+        for (; i + 32 <= k; i += 32) {
+            __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + i));
+            if (std::is_signed_v<TA>) x = _mm256_xor_si256(x, bias);
+            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(x, zero));
+        }
+        alignas(32) std::int64_t lanes[4];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+        total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+        if (std::is_signed_v<TA>) total -= 128 * static_cast<std::int64_t>(i);
+    } else {
+        const __m256i ones = _mm256_set1_epi16(1);
+        while (i + 16 <= k) {
+            __m256i acc = _mm256_setzero_si256();  // 8 x int32; <= 4096 elements per chunk cannot overflow
+            for (std::size_t end = std::min(k - 15, i + 4096); i < end; i += 16)
+                acc = _mm256_add_epi32(
+                    acc, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + i)), ones));
+            alignas(32) std::int32_t lanes[8];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+            for (int l = 0; l < 8; ++l) total += lanes[l];
+        }
+    }
+    for (; i < k; ++i) total += row[i];
+    return total;
+}
+
+QNUM_INTRINSICS_END
+
+}  // namespace qnum::detail
+#endif
+
+// ---- end qnum/kernels/gemm/avx2.hpp ----
+// ---- begin qnum/kernels/gemm/avx512vnni.hpp ----
+// qnum — GEMM microkernel for AVX-512 VNNI: one vpdpbusd (8-bit) or vpdpwssd (16-bit) per 16 x 4 (or 16 x 2) block.
+//
+// Tile MR x 32: 2 * MR zmm accumulators, the 128-byte packed B group loaded once as two zmm and reused by every row,
+// 4 bytes of each A row broadcast (vpbroadcastd when A is the unsigned operand, u8s8/u8u8; folded into the
+// instruction's {1to16} memory operand when it is the signed one, s8s8/s16). vpdpbusd / vpdpwssd do not saturate:
+// products are exact and sums wrap modulo 2^32, the same integers as the scalar kernel.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+
+#if QNUM_HAS_X86_KERNELS
+#include <immintrin.h>
+
+/// 1: s8s8 and 16-bit fold the A broadcast into vpdpbusd / vpdpwssd's {1to16} memory operand (0: vpbroadcastd +
+/// register form).
+#ifndef QNUM_GEMM_EMBEDDED_BCAST
+#define QNUM_GEMM_EMBEDDED_BCAST 1
+#endif
+
+namespace qnum::detail {
+
+QNUM_INTRINSICS_BEGIN
+
+// acc += dot(u, s) per 32-bit lane. Inline asm rather than the intrinsic: GCC 12 treats the intrinsic as
+// non-destructive and copies every loop-carried accumulator each iteration (a vmovdqa per vpdpbusd halves the
+// throughput); the "+v" constraint makes the accumulator the instruction's destination register in place.
+template <class TA, class TB>
+QNUM_TARGET_AVX512VNNI inline void gemm_dot_vnni(__m512i& acc, __m512i a, __m512i b) {
+    using traits = gemm_traits<TA, TB>;
+    if constexpr (traits::group == 2)
+        __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    else if constexpr (traits::a_unsigned)
+        __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));  // A unsigned, packed B signed
+    else
+        __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(b), "v"(a));  // packed B + 128 unsigned, A signed
+}
+
+/// A 4-byte word of any data (A bytes or int16 pairs), for asm memory operands.
+typedef std::int32_t gemm_alias_i32 __attribute__((may_alias));
+
+inline std::int32_t gemm_load4(const void* p) noexcept {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+/// tile (MR x 32, row stride ldt) = the sum over `groups` k-groups of A rows (group g of row r at
+/// a + r * lda + g * a_group_stride elements: in place or packed) x packed panel b, plus a last group
+/// whose A bytes are a_tail[r] when a_tail is non-null, minus the row/column correction terms when given.
+/// Same contract as gemm_kernel_scalar.
+template <int MR, class TA, class TB>
+QNUM_TARGET_AVX512VNNI void gemm_kernel_avx512vnni(std::size_t groups, const TA* a, std::size_t lda,
+                                                   std::size_t a_group_stride,
+                                                   const typename gemm_traits<TA, TB>::packed* b,
+                                                   const std::int32_t* a_tail, std::int32_t* tile, std::size_t ldt,
+                                                   bool accumulate, const std::uint32_t* row_term,
+                                                   const std::uint32_t* col_term) {
+    __m512i acc[MR][2];
+    if (accumulate) {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            acc[r][0] = _mm512_loadu_si512(tile + r * ldt);
+            acc[r][1] = _mm512_loadu_si512(tile + r * ldt + 16);
+        }
+    } else {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    }
+    const char* ap = reinterpret_cast<const char*>(a);
+    const std::size_t row_bytes = lda * sizeof(TA), group_bytes = a_group_stride * sizeof(TA);
+    const char* bp = reinterpret_cast<const char*>(b);
+    for (std::size_t g = 0; g < groups; ++g, ap += group_bytes, bp += 128) {
+        const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
+        // Both 64-byte lines of the group 16 groups ahead; few-row tiles (GEMV) stream B from memory, so they also
+        // reach further ahead (hardware prefetch alone left M = 1 at about half of the DRAM bandwidth).
+        _mm_prefetch(bp + 2048, _MM_HINT_T0);
+        _mm_prefetch(bp + 2048 + 64, _MM_HINT_T0);
+        if constexpr (MR <= 2) {
+            _mm_prefetch(bp + 8192, _MM_HINT_T1);
+            _mm_prefetch(bp + 8192 + 64, _MM_HINT_T1);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            if constexpr (QNUM_GEMM_EMBEDDED_BCAST && !gemm_traits<TA, TB>::a_unsigned) {
+                // A is the signed operand (s8s8; int16 pairs, where both are signed), the one that may come from
+                // memory: fold the broadcast in. In L1 this lifts the s8s8 microkernel from ~91% to ~98% of the
+                // vpdpbusd peak; u8s8/u8u8 keep A in the unsigned slot, which must be a register, and pay a
+                // vpbroadcastd per row.
+                const auto* word = reinterpret_cast<const gemm_alias_i32*>(ap + r * row_bytes);
+                if constexpr (gemm_traits<TA, TB>::group == 2) {
+                    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc[r][0]) : "v"(b0), "m"(*word));
+                    __asm__("vpdpwssd %2%{1to16%}, %1, %0" : "+v"(acc[r][1]) : "v"(b1), "m"(*word));
+                } else {
+                    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][0]) : "v"(b0), "m"(*word));
+                    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[r][1]) : "v"(b1), "m"(*word));
+                }
+            } else {
+                const __m512i av = _mm512_set1_epi32(gemm_load4(ap + r * row_bytes));
+                gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
+                gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+            }
+        }
+    }
+    if (a_tail) {
+        const __m512i b0 = _mm512_load_si512(bp), b1 = _mm512_load_si512(bp + 64);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m512i av = _mm512_set1_epi32(a_tail[r]);
+            gemm_dot_vnni<TA, TB>(acc[r][0], av, b0);
+            gemm_dot_vnni<TA, TB>(acc[r][1], av, b1);
+        }
+    }
+    if (row_term) {
+        const __m512i c0 = _mm512_loadu_si512(col_term), c1 = _mm512_loadu_si512(col_term + 16);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+            const __m512i rt = _mm512_set1_epi32(static_cast<std::int32_t>(row_term[r]));
+            acc[r][0] = _mm512_sub_epi32(acc[r][0], _mm512_add_epi32(rt, c0));
+            acc[r][1] = _mm512_sub_epi32(acc[r][1], _mm512_add_epi32(rt, c1));
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+        _mm512_storeu_si512(tile + r * ldt, acc[r][0]);
+        _mm512_storeu_si512(tile + r * ldt + 16, acc[r][1]);
+    }
+}
+
+QNUM_INTRINSICS_END
+
+}  // namespace qnum::detail
+#endif
+
+// ---- end qnum/kernels/gemm/avx512vnni.hpp ----
+#endif
+
+/// Rows of the AVX-512 VNNI microkernel tile (2 x MR zmm accumulators; 8 and 12 measured within noise on Zen 4).
+#ifndef QNUM_GEMM_VNNI_MR
+#define QNUM_GEMM_VNNI_MR 8
+#endif
+#ifndef QNUM_GEMM_MC_BLOCKED
+#define QNUM_GEMM_MC_BLOCKED 64
+#endif
+
+namespace qnum {
+
+/// A parallel-for: runs body(t) once for every t in [0, tasks), in any order and on any threads, and returns when
+/// all have finished. Lets an engine run qnum's GEMM on its own thread pool.
+using parallel_for_fn = std::function<void(std::size_t tasks, const std::function<void(std::size_t)>& body)>;
+
+/// Threading of one gemm call: `parallel_for` if set (then `threads` says how many workers it has, to size the task
+/// split), else `threads` std::threads (1 = the calling thread only) started for this call — fine for large GEMMs;
+/// for small ones (~100 us) the thread start-up shows, so pass a persistent pool through parallel_for.
+struct gemm_options {
+    unsigned threads = 1;
+    parallel_for_fn parallel_for;
+};
+
+namespace detail {
+
+/// The default parallel-for: the caller plus threads - 1 std::threads pulling task indices from a shared counter.
+inline void thread_parallel_for(std::size_t tasks, unsigned threads, const std::function<void(std::size_t)>& body) {
+    const std::size_t workers = std::min<std::size_t>(std::max(1u, threads), tasks);
+    if (workers <= 1) {
+        for (std::size_t t = 0; t < tasks; ++t) body(t);
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (std::size_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) body(t);
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(workers - 1);
+    for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
+    worker();
+    for (auto& th : pool) th.join();
+}
+
+template <class TA, class TB>
+using gemm_kernel_fn = void (*)(std::size_t, const TA*, std::size_t, std::size_t,
+                                const typename gemm_traits<TA, TB>::packed*, const std::int32_t*, std::int32_t*,
+                                std::size_t, bool, const std::uint32_t*, const std::uint32_t*);
+
+/// Largest MR of any kernel, and the row multiple of a row block (every MR divides it).
+inline constexpr std::size_t gemm_max_mr = QNUM_GEMM_VNNI_MR, gemm_row_quantum = QNUM_GEMM_VNNI_MR;
+static_assert(QNUM_GEMM_VNNI_MR % 4 == 0 && QNUM_GEMM_VNNI_MR <= 16,
+              "qnum: QNUM_GEMM_VNNI_MR must be a multiple of the AVX2/scalar tile rows (4), at most 16");
+
+/// A microkernel family: fn[r - 1] computes an r-row tile, r = 1..mr.
+template <class TA, class TB>
+struct gemm_kernel_set {
+    int mr = 0;
+    gemm_kernel_fn<TA, TB> fn[gemm_max_mr] = {};
+};
+
+template <class TA, class TB, int... R>
+gemm_kernel_set<TA, TB> gemm_scalar_set(std::integer_sequence<int, R...>) {
+    return {static_cast<int>(sizeof...(R)), {&gemm_kernel_scalar<R + 1, TA, TB>...}};
+}
+#if QNUM_HAS_X86_KERNELS
+template <class TA, class TB, class Policy, int... R>
+gemm_kernel_set<TA, TB> gemm_avx2_set(std::integer_sequence<int, R...>) {
+    return {static_cast<int>(sizeof...(R)), {&gemm_kernel_avx2<R + 1, TA, TB, Policy>...}};
+}
+template <class TA, class TB, int... R>
+gemm_kernel_set<TA, TB> gemm_vnni_set(std::integer_sequence<int, R...>) {
+    return {static_cast<int>(sizeof...(R)), {&gemm_kernel_avx512vnni<R + 1, TA, TB>...}};
+}
+#endif
+
+/// Kernel families available at the current dispatch level. `exact` is always safe; `fast` (AVX2 8-bit pmaddubsw) is
+/// only used where the driver proved it cannot saturate.
+template <class TA, class TB>
+struct gemm_kernels {
+    gemm_kernel_set<TA, TB> exact, fast;
+    bool has_fast = false;
+};
+
+template <class TA, class TB>
+gemm_kernels<TA, TB> select_gemm_kernels() {
+    gemm_kernels<TA, TB> k;
+#if QNUM_HAS_X86_KERNELS
+    if (isa_enabled(isa::avx512_vnni)) {
+        k.exact = gemm_vnni_set<TA, TB>(std::make_integer_sequence<int, QNUM_GEMM_VNNI_MR>{});
+        return k;
+    }
+    if (isa_enabled(isa::avx2)) {  // also the avx512 (no VNNI) level: the AVX2 kernels
+        if constexpr (gemm_traits<TA, TB>::group == 2) {
+            k.exact = gemm_avx2_set<TA, TB, gemm_avx2_madd16<TA, TB>>(std::make_integer_sequence<int, 4>{});
+        } else {
+            k.exact = gemm_avx2_set<TA, TB, gemm_avx2_widen8<TA, TB>>(std::make_integer_sequence<int, 2>{});
+            k.fast = gemm_avx2_set<TA, TB, gemm_avx2_maddubs<TA, TB>>(std::make_integer_sequence<int, 4>{});
+            k.has_fast = true;
+        }
+        return k;
+    }
+#endif
+    k.exact = gemm_scalar_set<TA, TB>(std::make_integer_sequence<int, 4>{});
+    return k;
+}
+
+/// a * b modulo 2^64 (no signed-overflow UB; exact whenever the true product fits int64).
+inline std::int64_t gemm_wrap_mul(std::int64_t a, std::int64_t b) noexcept {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
+}
+
+inline std::int64_t gemm_abs_max(std::int64_t lo, std::int64_t hi, std::int64_t zero) {
+    return std::max(hi - zero < 0 ? zero - hi : hi - zero, lo - zero < 0 ? zero - lo : lo - zero);
+}
+
+/// Sum, min and max of one row of A (vectorisable: int32 partial sums over chunks that cannot overflow).
+template <class TA>
+void gemm_row_stats(const TA* row, std::size_t k, std::int64_t& sum, std::int32_t& lo, std::int32_t& hi) {
+    std::int64_t s = 0;
+    TA mn = k ? row[0] : TA{0}, mx = mn;
+    for (std::size_t k0 = 0; k0 < k; k0 += 4096) {
+        const std::size_t k1 = std::min(k, k0 + 4096);
+        std::int32_t part = 0;
+        for (std::size_t i = k0; i < k1; ++i) {
+            part += row[i];
+            mn = std::min(mn, row[i]);
+            mx = std::max(mx, row[i]);
+        }
+        s += part;
+    }
+    sum = s;
+    lo = mn;
+    hi = mx;
+}
+
+/// Exact sum of one row of A (SIMD where available).
+template <class TA>
+std::int64_t gemm_row_sum(const TA* row, std::size_t k) {
+#if QNUM_HAS_X86_KERNELS
+    if (isa_enabled(isa::avx2)) return gemm_row_sum_avx2(row, k);
+#endif
+    return gemm_row_sum_scalar(row, k);
+}
+
+/// Min and max of A (M x K), for the 16-bit overflow checks.
+template <class TA>
+std::pair<std::int32_t, std::int32_t> gemm_range(std::size_t m, std::size_t k, const TA* a, std::size_t lda) {
+    std::int32_t lo = 0, hi = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+        std::int64_t s;
+        std::int32_t l, h;
+        gemm_row_stats(a + i * lda, k, s, l, h);
+        lo = i ? std::min(lo, l) : l;
+        hi = i ? std::max(hi, h) : h;
+    }
+    return {lo, hi};
+}
+
+template <class Stage, class Acc>
+using gemm_stage_call =
+    decltype(std::declval<const Stage&>()(std::declval<Acc*>(), std::size_t{}, std::size_t{}, std::size_t{}));
+
+}  // namespace detail
+
+/// C = stage((A - a_zero_point) x (B - b.zero_point())) for A (M x K, element TA, row stride lda >= K, unit stride
+/// along K) and pre-packed B (K x N). Acc = int32_t (checked against overflow, see above) or int64_t.
+/// The stage receives each finished row segment (see output_stage.hpp). Throws qnum::error for null A with M x K > 0,
+/// lda < K, an invalid stage, or (int32) K too large for the operand ranges.
+template <class Acc = std::int32_t, class TA, class TB, class Stage>
+void gemm(std::size_t m, const TA* a, std::size_t lda, std::int32_t a_zero_point, const packed_matrix_b<TA, TB>& b,
+          const Stage& stage, const gemm_options& options = {}) {
+    static_assert(std::is_same_v<Acc, std::int32_t> || std::is_same_v<Acc, std::int64_t>,
+                  "qnum: gemm accumulates in int32_t or int64_t");
+    static_assert(std::is_same_v<detail::gemm_stage_call<Stage, Acc>, void>,
+                  "qnum: the stage must be callable as stage(Acc* acc, row, col0, n)");
+    using traits = detail::gemm_traits<TA, TB>;
+    using packed = typename traits::packed;
+    constexpr std::size_t g_size = traits::group, nr = detail::gemm_nr;
+    const std::size_t n = b.n(), k = b.k();
+    detail::require(a != nullptr || m == 0 || k == 0, "gemm: A is null but M x K is not empty");
+    detail::require(lda >= k || m <= 1, "gemm: lda is smaller than K");
+    stage.check(m, n);
+    if (m == 0 || n == 0) return;
+
+    // Operand magnitudes: 8-bit A by its type's range (no scan), 16-bit A measured.
+    std::int64_t a_lo = std::numeric_limits<TA>::min(), a_hi = std::numeric_limits<TA>::max();
+    if constexpr (sizeof(TA) == 2) {
+        const auto range = detail::gemm_range(m, k, a, lda);
+        a_lo = range.first;
+        a_hi = range.second;
+    }
+    const std::int64_t zb = b.zero_point(), za = a_zero_point;
+    std::size_t chunk_groups = b.groups();  // k groups per int32 partial sum
+    bool chunk_wraps_high = false;          // a one-group int32 partial of exactly +2^31 reads as INT32_MIN
+    if constexpr (std::is_same_v<Acc, std::int32_t>) {
+        constexpr std::int64_t i32_max = std::numeric_limits<std::int32_t>::max();
+        const std::int64_t ma = detail::gemm_abs_max(a_lo, a_hi, za), mb = detail::gemm_abs_max(b.min(), b.max(), zb);
+        detail::require(ma == 0 || mb == 0 || k == 0 ||
+                            (ma <= i32_max && mb <= i32_max && k <= static_cast<std::size_t>(i32_max / (ma * mb))),
+                        "gemm: K is too large for int32 accumulation of these operands (use the int64 variant)");
+    } else {
+        const std::int64_t per_group = static_cast<std::int64_t>(g_size) *
+                                       detail::gemm_abs_max(a_lo + traits::a_shift, a_hi + traits::a_shift, 0) *
+                                       detail::gemm_abs_max(b.min() + traits::delta, b.max() + traits::delta, 0);
+        if (per_group > 0) {
+            chunk_groups = std::max<std::size_t>(
+                1, static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() / per_group));
+            chunk_wraps_high = per_group > std::numeric_limits<std::int32_t>::max();
+        }
+    }
+
+    const auto kernels = detail::select_gemm_kernels<TA, TB>();
+    const std::size_t full_groups = k / g_size, tail = k % g_size, all_groups = full_groups + (tail ? 1 : 0);
+    // K block: 512 groups = a 64 KiB slice of a B panel (K = 2048 for 8-bit, L2-resident), reused by every tile of the
+    // row block (128 and 256 measured slightly slower on Zen 4).
+    constexpr std::size_t kc_groups = 512;
+    const std::size_t panels = b.panels();
+    // Row block: ~256 KiB of A, a multiple of gemm_row_quantum rows (every kernel's MR divides it).
+    constexpr std::size_t quantum = detail::gemm_row_quantum;
+    std::size_t mc =
+        std::max<std::size_t>(quantum, (std::size_t{256} << 10) / std::max<std::size_t>(1, k * sizeof(TA)));
+    // With K blocking the block's int32 accumulators (mc x 128 B) are reloaded per K block: keep them small (64 rows).
+    if (all_groups > kc_groups) mc = std::min<std::size_t>(mc, QNUM_GEMM_MC_BLOCKED);
+    const unsigned threads = options.parallel_for ? std::max(1u, options.threads) : options.threads;
+    const std::size_t want_tasks = 2 * static_cast<std::size_t>(std::max(1u, threads));
+    // Threads split M first (each row block packs its A once), down to one quantum of rows; then N.
+    if (threads > 1) mc = std::min(mc, ((m + want_tasks - 1) / want_tasks + quantum - 1) / quantum * quantum);
+    mc = std::min(std::max(quantum, mc / quantum * quantum), (m + quantum - 1) / quantum * quantum);
+    const std::size_t m_blocks = (m + mc - 1) / mc;
+    std::size_t n_chunks = 1;
+    if (threads > 1 && m_blocks < want_tasks) n_chunks = std::min(panels, (want_tasks + m_blocks - 1) / m_blocks);
+    const std::size_t panels_per_chunk = (panels + n_chunks - 1) / n_chunks;
+    n_chunks = (panels + panels_per_chunk - 1) / panels_per_chunk;
+    const std::int64_t* colsum = b.column_sums();
+    // Constant term K (za zb - a_shift delta): see gemm_pack.hpp for the shifts.
+    const std::int64_t k_za_zb = detail::gemm_wrap_mul(
+        static_cast<std::int64_t>(k), detail::gemm_wrap_mul(za, zb) - std::int64_t{traits::a_shift} * traits::delta);
+
+    auto task = [&](std::size_t t) {
+        const std::size_t i_begin = (t / n_chunks) * mc, i_end = std::min(m, i_begin + mc);
+        const std::size_t p_begin = (t % n_chunks) * panels_per_chunk,
+                          p_end = std::min(panels, p_begin + panels_per_chunk);
+        // Row sums (for the zero-point correction) and the row range (for the AVX2 saturation check).
+        std::int64_t rowterm[512];
+        std::vector<std::int64_t> rowterm_heap;
+        std::int64_t* row_term = rowterm;
+        if (i_end - i_begin > 512) {
+            rowterm_heap.resize(i_end - i_begin);
+            row_term = rowterm_heap.data();
+        }
+        std::int32_t blk_lo = 0, blk_hi = 0;
+        if (kernels.has_fast) {  // the AVX2 pmaddubsw check needs the block's range as well
+            for (std::size_t i = i_begin; i < i_end; ++i) {
+                std::int64_t s;
+                std::int32_t lo, hi;
+                detail::gemm_row_stats(a + i * lda, k, s, lo, hi);
+                row_term[i - i_begin] = detail::gemm_wrap_mul(zb + traits::delta, s);
+                blk_lo = i == i_begin ? lo : std::min(blk_lo, lo);
+                blk_hi = i == i_begin ? hi : std::max(blk_hi, hi);
+            }
+        } else {
+            for (std::size_t i = i_begin; i < i_end; ++i)
+                row_term[i - i_begin] =
+                    zb + traits::delta == 0
+                        ? 0
+                        : detail::gemm_wrap_mul(zb + traits::delta, detail::gemm_row_sum(a + i * lda, k));
+        }
+        const detail::gemm_kernel_set<TA, TB>* set = &kernels.exact;
+        if (kernels.has_fast) {
+            const std::int64_t u_max = traits::a_unsigned ? blk_hi : b.max() + traits::delta;
+            const std::int64_t s_max =
+                traits::a_unsigned ? detail::gemm_abs_max(b.min() + traits::delta, b.max() + traits::delta, 0)
+                                   : detail::gemm_abs_max(blk_lo + traits::a_shift, blk_hi + traits::a_shift, 0);
+            if (2 * u_max * s_max <= 32767) set = &kernels.fast;
+        }
+        const std::size_t mr = static_cast<std::size_t>(set->mr);
+
+        // A packed per tile when the task sweeps enough panels to amortise the copy: one sequential stream instead of
+        // MR strided ones (which also alias in L1 when lda is a power of two).
+        std::unique_ptr<TA[], detail::aligned_free> a_packed;
+        if (p_end - p_begin >= 4 || traits::a_shift != 0) {  // u8 A is always packed: that is where A - 128 happens
+            a_packed = detail::aligned_zeros<TA>((i_end - i_begin) * all_groups * g_size);
+            for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                const std::size_t rows = std::min(mr, i_end - i0);
+                TA* dst = a_packed.get() + (i0 - i_begin) * all_groups * g_size;
+                std::size_t done = 0;
+#if QNUM_HAS_X86_KERNELS
+                if (rows == 8 && isa_enabled(isa::avx2))
+                    done = detail::gemm_pack_a8_avx2<TA, (traits::a_shift != 0)>(a + i0 * lda, lda, full_groups, dst);
+#endif
+                detail::gemm_pack_a<TA, static_cast<int>(g_size), traits::a_shift != 0>(a + i0 * lda, lda, rows, k, dst,
+                                                                                        done);
+            }
+        }
+        alignas(64) std::int32_t tile[detail::gemm_max_mr * nr];
+        // Accumulators of the whole row block when K is blocked (K > kc_groups groups), 64-byte aligned.
+        std::unique_ptr<std::int32_t[], detail::aligned_free> block_acc;
+        if (std::is_same_v<Acc, std::int32_t> && all_groups > kc_groups)
+            block_acc = detail::aligned_zeros<std::int32_t>((i_end - i_begin + mr) * nr);
+        alignas(64) std::int64_t tile64[std::is_same_v<Acc, std::int64_t> ? detail::gemm_max_mr * nr : 1];
+        alignas(64) std::uint32_t col_term32[nr];  // za * colsum - K za zb, modulo 2^32, zero past N
+        std::int64_t col_term[nr];
+        for (std::size_t p = p_begin; p < p_end; ++p) {
+            const std::size_t j0 = p * nr, nc = std::min(nr, n - j0);
+            for (std::size_t c = 0; c < nr; ++c) {
+                col_term[c] = c < nc ? detail::gemm_wrap_mul(za + traits::a_shift, colsum[j0 + c]) : 0;
+                col_term32[c] = static_cast<std::uint32_t>(col_term[c]) - static_cast<std::uint32_t>(k_za_zb);
+            }
+            const packed* panel = b.panel(p);
+            // One MR-row tile over k groups [g0, g1) (the last range takes the partial tail group), into `out`.
+            auto run_tile = [&](std::size_t i0, std::size_t g0, std::size_t g1, std::int32_t* out, std::size_t ldt,
+                                bool accumulate, bool correct) {
+                const std::size_t rows = std::min(mr, i_end - i0);
+                const TA* a_tile = a + i0 * lda;
+                std::uint32_t row_term32[detail::gemm_max_mr];
+                for (std::size_t r = 0; r < rows; ++r)
+                    row_term32[r] = static_cast<std::uint32_t>(row_term[i0 - i_begin + r]);
+                if (a_packed) {  // tiles of the block packed back to back, each [group][row][4 bytes], tail padded
+                    const TA* tile_a = a_packed.get() + (i0 - i_begin) * all_groups * g_size;
+                    set->fn[rows - 1](g1 - g0, tile_a + g0 * rows * g_size, g_size, rows * g_size,
+                                      panel + g0 * nr * g_size, nullptr, out, ldt, accumulate,
+                                      correct ? row_term32 : nullptr, col_term32);
+                    return;
+                }
+                const bool with_tail = tail && g1 == all_groups;
+                std::int32_t a_tail[detail::gemm_max_mr];
+                if (with_tail)
+                    for (std::size_t r = 0; r < rows; ++r) {
+                        TA last[g_size] = {};
+                        std::memcpy(last, a_tile + r * lda + full_groups * g_size, tail * sizeof(TA));
+                        std::memcpy(a_tail + r, last, 4);
+                    }
+                set->fn[rows - 1](g1 - g0 - (with_tail ? 1 : 0), a_tile + g0 * g_size, lda, g_size,
+                                  panel + g0 * nr * g_size, with_tail ? a_tail : nullptr, out, ldt, accumulate,
+                                  correct ? row_term32 : nullptr, col_term32);
+            };
+            auto prefetch_rows = [&](std::size_t i0) {
+                for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
+                    output_stage::try_prefetch(stage, i0 + r, j0, nc);
+            };
+            if constexpr (std::is_same_v<Acc, std::int32_t>) {
+                // Raw int32 output of a full-width panel: the kernel stores (and accumulates K blocks) straight into
+                // C from its registers — no tile round trip, whose loads also 4K-alias the C stores when ldc is a
+                // power of two.
+                std::int32_t* direct = nullptr;
+                std::size_t ldc = 0;
+                if constexpr (std::is_same_v<Stage, output_stage::store<std::int32_t>>) {
+                    if (nc == nr) {
+                        direct = stage.c + j0;
+                        ldc = stage.ldc;
+                    }
+                }
+                if (all_groups <= kc_groups) {  // whole K per tile, stages straight from the L1 tile
+                    for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                        if (direct) {
+                            run_tile(i0, 0, all_groups, direct + i0 * ldc, ldc, false, true);
+                            continue;
+                        }
+                        prefetch_rows(i0);
+                        run_tile(i0, 0, all_groups, tile, nr, false, true);
+                        for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
+                            stage(tile + r * nr, i0 + r, j0, nc);
+                    }
+                } else {  // K blocks: the kc x 32 slice of the panel is reused by every tile of the block
+                    for (std::size_t g0 = 0; g0 < all_groups; g0 += kc_groups) {
+                        const std::size_t g1 = std::min(all_groups, g0 + kc_groups);
+                        const bool last = g1 == all_groups;
+                        for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                            if (direct) {
+                                run_tile(i0, g0, g1, direct + i0 * ldc, ldc, g0 > 0, last);
+                                continue;
+                            }
+                            std::int32_t* acc = block_acc.get() + (i0 - i_begin) * nr;
+                            if (last) prefetch_rows(i0);
+                            run_tile(i0, g0, g1, acc, nr, g0 > 0, last);
+                            if (last)
+                                for (std::size_t r = 0, rows = std::min(mr, i_end - i0); r < rows; ++r)
+                                    stage(acc + r * nr, i0 + r, j0, nc);
+                        }
+                    }
+                }
+            } else {  // int64: int32 partial sums over K chunks that cannot overflow, added up in int64
+                alignas(64) Acc out_row[nr];
+                for (std::size_t i0 = i_begin; i0 < i_end; i0 += mr) {
+                    const std::size_t rows = std::min(mr, i_end - i0);
+                    std::fill_n(tile64, rows * nr, std::int64_t{0});
+                    for (std::size_t g0 = 0; g0 < all_groups; g0 += chunk_groups) {
+                        run_tile(i0, g0, std::min(all_groups, g0 + chunk_groups), tile, nr, false, false);
+                        for (std::size_t e = 0; e < rows * nr; ++e)
+                            tile64[e] += chunk_wraps_high && tile[e] == std::numeric_limits<std::int32_t>::min()
+                                             ? std::int64_t{1} << 31
+                                             : tile[e];
+                    }
+                    for (std::size_t r = 0; r < rows; ++r) {
+                        const std::int64_t rt = row_term[i0 - i_begin + r];
+                        for (std::size_t c = 0; c < nc; ++c)
+                            out_row[c] = static_cast<std::int64_t>(
+                                static_cast<std::uint64_t>(tile64[r * nr + c]) - static_cast<std::uint64_t>(rt) -
+                                static_cast<std::uint64_t>(col_term[c]) + static_cast<std::uint64_t>(k_za_zb));
+                        stage(out_row, i0 + r, j0, nc);
+                    }
+                }
+            }
+        }
+    };
+    const std::size_t tasks = m_blocks * n_chunks;
+    if (options.parallel_for && tasks > 1)
+        options.parallel_for(tasks, task);
+    else
+        detail::thread_parallel_for(tasks, threads, task);
+}
+
+/// gemm on an unpacked B (K x N or N x K per `layout`, row stride ldb, zero point b_zero_point): packs B, then runs
+/// the packed gemm. Pre-pack with packed_matrix_b when B is reused.
+template <class Acc = std::int32_t, class TA, class TB, class Stage>
+void gemm(std::size_t m, std::size_t n, std::size_t k, const TA* a, std::size_t lda, std::int32_t a_zero_point,
+          const TB* b, std::size_t ldb, b_layout layout, std::int32_t b_zero_point, const Stage& stage,
+          const gemm_options& options = {}) {
+    const packed_matrix_b<TA, TB> packed(b, k, n, ldb, layout, b_zero_point);
+    gemm<Acc>(m, a, lda, a_zero_point, packed, stage, options);
+}
+
+}  // namespace qnum
+
+// ---- end qnum/gemm.hpp ----
 // ---- begin qnum/histogram.hpp ----
 // qnum — a histogram of float data for calibration: fixed or growing range, exact merging of aligned grids,
 // quantiles, and a byte image to ship it between processes.
