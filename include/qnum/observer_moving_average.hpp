@@ -184,11 +184,8 @@ public:
 
     /// One (scale, zero point) per channel. Throws qnum::error before any batch, or if a channel has no finite value.
     std::vector<qparams> calculate_qparams(qrange range, const scheme& sch = {}) const {
-        detail::require(!states_.empty(), "per-channel moving-average observer: no batch observed yet");
-        std::vector<qparams> out;
-        out.reserve(states_.size());
-        for (const auto& s : states_) out.push_back(qnum::calculate_qparams(s, range, sch));
-        return out;
+        return detail::per_channel_qparams(states_, range, sch,
+                                           "per-channel moving-average observer: no batch observed yet");
     }
     template <class Format>
     per_channel<Format> params(const scheme& sch = {}) const {

@@ -3678,6 +3678,18 @@ per_channel<Format> make_per_channel(const std::vector<qparams>& p, std::size_t 
     return per_channel<Format>(std::move(scales), std::move(zero_points), axis);
 }
 
+/// One qparams per channel state (calculate_qparams found by ADL, so any observer state works); `who` names the
+/// observer in the error thrown before any batch was observed.
+template <class State>
+std::vector<qparams> per_channel_qparams(const std::vector<State>& states, qrange range, const scheme& sch,
+                                         const char* who) {
+    require(!states.empty(), who);
+    std::vector<qparams> out;
+    out.reserve(states.size());
+    for (const auto& s : states) out.push_back(calculate_qparams(s, range, sch));
+    return out;
+}
+
 }  // namespace detail
 
 /// Adds the finite values of `x` to `s` (one pass over the data; SIMD on contiguous runs, equal to the scalar
@@ -3806,11 +3818,7 @@ public:
 
     /// One (scale, zero point) per channel. Throws qnum::error before any batch, or if a channel has no finite value.
     std::vector<qparams> calculate_qparams(qrange range, const scheme& sch = {}) const {
-        detail::require(!states_.empty(), "per_channel_minmax_observer: no batch observed yet");
-        std::vector<qparams> out;
-        out.reserve(states_.size());
-        for (const auto& s : states_) out.push_back(qnum::calculate_qparams(s, range, sch));
-        return out;
+        return detail::per_channel_qparams(states_, range, sch, "per_channel_minmax_observer: no batch observed yet");
     }
     /// calculate_qparams() as validated per-channel parameters of a compile-time format.
     template <class Format>
@@ -7188,11 +7196,8 @@ public:
 
     /// One (scale, zero point) per channel. Throws qnum::error before any batch, or if a channel has no finite value.
     std::vector<qparams> calculate_qparams(qrange range, const scheme& sch = {}) const {
-        detail::require(!states_.empty(), "per-channel moving-average observer: no batch observed yet");
-        std::vector<qparams> out;
-        out.reserve(states_.size());
-        for (const auto& s : states_) out.push_back(qnum::calculate_qparams(s, range, sch));
-        return out;
+        return detail::per_channel_qparams(states_, range, sch,
+                                           "per-channel moving-average observer: no batch observed yet");
     }
     template <class Format>
     per_channel<Format> params(const scheme& sch = {}) const {
